@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The dump's destination.  A path is written as PATH.partial (O_EXCL,
+ * O_NOFOLLOW, mode 0600), fsync'd and renamed on commit, unlinked on abort;
+ * an existing PATH is refused unless force.  "-" is stdout; an fd given by
+ * the caller is used as is.  Streams (pipes, sockets, ttys) are sequential. */
+#ifndef HV_OUTPUT_H
+#define HV_OUTPUT_H
+
+#include <glib.h>
+#include "formats/sink.h"
+
+struct hv_output;
+
+struct hv_output *hv_output_open_path(const char *path, gboolean force, GError **err);
+/* fd: borrowed, not closed.  Random access when it is a regular file. */
+struct hv_output *hv_output_open_fd(int fd, GError **err);
+/* The sink writers write to (buffered; large sequential writes). */
+struct hv_sink *hv_output_sink(struct hv_output *o);
+gboolean hv_output_is_random_access(struct hv_output *o);
+uint64_t hv_output_bytes_written(struct hv_output *o);
+/* Flush, fsync (files), rename into place.  Frees o in all cases. */
+gboolean hv_output_commit(struct hv_output *o, GError **err);
+/* Remove the partial file (if any) and free o.  Safe after a failed write. */
+void hv_output_abort(struct hv_output *o);
+
+#endif

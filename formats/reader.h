@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reading vmcores: ELF (reader_elf.c) and kdump (reader_kdump.c), either
+ * plain or flattened.  Used by `hvdump info|verify|convert` and the tests. */
+#ifndef HV_READER_H
+#define HV_READER_H
+
+#include <glib.h>
+#include <stdint.h>
+#include "formats/dump_meta.h"
+#include "formats/writer.h"
+
+enum hv_dump_format { HV_FORMAT_ELF, HV_FORMAT_KDUMP };
+
+struct hv_note {
+    char name[32];
+    uint32_t type;
+    const uint8_t *desc; /* owned by the dump */
+    uint32_t desc_size;
+};
+
+struct hv_dump_info {
+    enum hv_dump_format format;
+    gboolean flattened;
+    uint32_t compression;   /* kdump header status compression bits, 0 for ELF */
+    uint32_t page_size;
+    uint64_t max_pfn;       /* one past the highest pfn described */
+    uint64_t pages_present; /* ELF: pages in RAM PT_LOADs; kdump: 1st bitmap */
+    uint64_t pages_dumped;  /* ELF: same; kdump: 2nd bitmap */
+    int dump_level;         /* kdump sub-header, -1 for ELF */
+    int header_version;     /* kdump, 0 for ELF */
+    uint64_t phys_base;     /* kdump sub-header, else 0 */
+    struct hv_utsname uts;  /* kdump header, zeroed for ELF */
+    int64_t timestamp_sec;
+    int64_t timestamp_usec;
+    size_t n_notes;
+    const struct hv_note *notes;
+    size_t n_cpus;          /* parsed from NT_PRSTATUS + QEMU notes */
+    const struct hv_cpu_x86_64 *cpus;
+    const uint8_t *vmcoreinfo; /* VMCOREINFO text or NULL */
+    size_t vmcoreinfo_len;
+    /* ELF only: kexec-style virtual addresses (PT_LOAD p_vaddr) were set. */
+    gboolean has_vaddrs;
+    /* From an "HVDUMP" note, when present (added by h2). */
+    gboolean have_hvdump;
+    gboolean live;          /* the guest ran while it was dumped */
+    const char *producer;   /* producer=... or NULL; owned by the dump */
+};
+
+struct hv_dump;
+
+/* Opens and validates the structure (headers, notes, bitmaps, segment table)
+ * without reading page data.  Errors: HV_ERROR_IO, HV_ERROR_CORRUPT. */
+struct hv_dump *hv_dump_open(const char *path, GError **err);
+const struct hv_dump_info *hv_dump_info(struct hv_dump *d);
+/* The guest-physical RAM ranges (ELF: the RAM PT_LOADs, not the kernel-text
+ * alias; kdump: runs of the 1st bitmap), sorted. */
+const struct hv_range *hv_dump_ranges(struct hv_dump *d, size_t *n);
+
+enum hv_read_status { HV_READ_ERROR = -1, HV_READ_OK = 0, HV_READ_ABSENT = 1 };
+/* Reads page pfn into buf (page_size bytes), decompressing.  ABSENT: the
+ * pfn is outside every range or not dumped (2nd bitmap clear); buf zeroed. */
+enum hv_read_status hv_dump_read_page(struct hv_dump *d, uint64_t pfn,
+                                      void *buf, GError **err);
+/* Checks every structure and decompresses every page; the first problem is
+ * the error.  progress_cb may be NULL. */
+gboolean hv_dump_verify(struct hv_dump *d, void (*progress_cb)(uint64_t done, uint64_t total, void *ud),
+                        void *ud, GError **err);
+void hv_dump_close(struct hv_dump *d);
+
+#endif

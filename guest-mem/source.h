@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Where guest-physical pages come from.  One file per kind of source, each
+ * exporting a constructor that fills in a struct gm_source_ops table.  A
+ * source lists its RAM blocks and reads pages; it knows nothing of formats. */
+#ifndef GM_SOURCE_H
+#define GM_SOURCE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+struct gm_block {
+    uint64_t gpa;  /* guest-physical start, page aligned */
+    uint64_t size; /* bytes, page aligned, > 0 */
+};
+
+struct gm_source;
+
+struct gm_source_ops {
+    const char *name;
+    /* Reads n_pages at gpa (all inside one block) into buf.  When absent is
+     * not NULL, absent[i] is set to 1 for a page the source does not have
+     * (its bytes in buf are zero) and 0 otherwise. */
+    gboolean (*read)(struct gm_source *s, uint64_t gpa, size_t n_pages,
+                     uint8_t *buf, uint8_t *absent, GError **err);
+    /* Optional zero-copy access: a pointer to the n_pages at gpa, valid until
+     * close(), or NULL when the range is not mapped (use read()). */
+    const uint8_t *(*map)(struct gm_source *s, uint64_t gpa, size_t n_pages);
+    void (*close)(struct gm_source *s);
+    gboolean thread_safe; /* read() may run in several threads at once */
+};
+
+struct gm_source {
+    const struct gm_source_ops *ops;
+    struct gm_block *blocks; /* sorted by gpa, disjoint; owned by the source */
+    size_t n_blocks;
+    uint32_t page_size;
+};
+
+static inline void gm_source_close(struct gm_source *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+/* Raw memory images: specs are "FILE@GPA" (GPA decimal or 0x-hex, optional
+ * K/M/G suffix).  Each file must be a non-empty multiple of page_size, GPAs
+ * page aligned, ranges must not overlap.  Files are mapped read-only. */
+struct gm_source *gm_source_image_open(const char *const *specs, size_t n_specs,
+                                       uint32_t page_size, GError **err);
+
+#endif
