@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The ELF note blob of a vmcore (used as PT_NOTE in ELF output and as the
+ * note area of kdump output), x86_64 flavour, in QEMU's order:
+ *   NT_PRSTATUS "CORE" per vCPU, "QEMU" CPU-state note per vCPU,
+ *   "VMCOREINFO" (when known), "HVDUMP" (producer and live flag).
+ * Building (writers) and parsing (readers) live together so they agree. */
+#ifndef HV_NOTES_H
+#define HV_NOTES_H
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "formats/dump_meta.h"
+#include "guest-mem/cpu_state.h"
+
+#define HV_NT_PRSTATUS 1u
+#define HV_NT_QEMU     0u
+#define HV_NT_VMCOREINFO 0u
+#define HV_NT_HVDUMP   0x4856u
+
+#define HV_PRSTATUS_X86_64_SIZE   336 /* sizeof(struct elf_prstatus) */
+#define HV_PRSTATUS_PID_OFFSET     32 /* pr_pid */
+#define HV_PRSTATUS_REG_OFFSET    112 /* pr_reg: 27 u64, user_regs_struct */
+#define HV_PRSTATUS_NREGS          27
+#define HV_QEMU_CPUSTATE_SIZE     440 /* QEMUCPUState with kernel_gs_base */
+#define HV_QEMU_CPUSTATE_MIN_SIZE 432 /* older QEMU: no kernel_gs_base */
+#define HV_QEMU_CPUSTATE_VERSION    1
+
+/* ---- building ---- */
+
+/* Exact size of the blob hv_notes_build() produces for meta. */
+size_t hv_notes_size(const struct hv_dump_meta *meta);
+/* Builds the blob into a new g_malloc'd buffer (free with g_free);
+ * *len_out = hv_notes_size(meta). */
+uint8_t *hv_notes_build(const struct hv_dump_meta *meta, size_t *len_out);
+
+/* ---- parsing ---- */
+
+/* One note, pointing into the blob. name is not NUL terminated: compare with
+ * hv_note_is(). */
+struct hv_note {
+    const char *name;
+    size_t name_len;      /* without the trailing NUL */
+    uint32_t type;
+    const uint8_t *desc;
+    size_t desc_len;
+};
+
+struct hv_note_iter {
+    const uint8_t *pos;
+    const uint8_t *end;
+};
+
+void hv_note_iter_init(struct hv_note_iter *it, const uint8_t *blob, size_t len);
+/* 1: *out filled; 0: end of blob; -1: malformed (err set, HV_ERROR_CORRUPT).
+ * Trailing zero padding after the last note counts as the end. */
+int hv_note_iter_next(struct hv_note_iter *it, struct hv_note *out, GError **err);
+gboolean hv_note_is(const struct hv_note *n, const char *name, uint32_t type);
+
+/* Register state of one x86_64 NT_PRSTATUS desc into cpu (general registers,
+ * rip, rflags, segment selectors, fs/gs base; index = pr_pid - 1).  Other
+ * fields of cpu are left alone.  FALSE when desc is too short. */
+gboolean hv_notes_parse_prstatus(const uint8_t *desc, size_t len,
+                                 struct hv_cpu_x86_64 *cpu);
+/* A "QEMU" CPU-state desc into cpu (registers, all segments with limits and
+ * flags, cr0..cr4, kernel_gs_base when present).  index is left alone.
+ * FALSE when version/size do not match. */
+gboolean hv_notes_parse_qemu_cpu(const uint8_t *desc, size_t len,
+                                 struct hv_cpu_x86_64 *cpu);
+
+/* Everything a reader wants from the blob.  Pointers point into the blob. */
+struct hv_notes_info {
+    struct hv_cpu_x86_64 *cpus; /* g_new; n_cpus entries, index order of notes */
+    size_t n_cpus;              /* number of NT_PRSTATUS notes */
+    gboolean have_qemu_cpu;     /* QEMU notes merged in (k-th to k-th) */
+    const uint8_t *vmcoreinfo;  /* text, or NULL */
+    size_t vmcoreinfo_len;
+    gboolean have_hvdump;       /* an HVDUMP note was present */
+    gboolean live;              /* its live=1 */
+    char *producer;             /* its producer=..., g_malloc'd, or NULL */
+};
+
+/* Parses a whole blob.  Unknown notes are skipped. */
+gboolean hv_notes_parse(const uint8_t *blob, size_t len,
+                        struct hv_notes_info *out, GError **err);
+void hv_notes_info_clear(struct hv_notes_info *info);
+
+#endif
