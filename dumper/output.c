@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The dump's destination file, pipe or fd, behind a buffered struct hv_sink.
+ * A path is written as PATH.partial, held with an flock while we write (so a
+ * partial left by a dead run can be told from one still being written), and
+ * renamed into place only once complete and fsync'd. */
+#include "dumper/output.h"
+#include "formats/hv_error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OUT_BUF_SIZE (8u << 20)
+
+struct hv_output {
+    struct hv_sink sink;  /* first: writers get &sink */
+    int fd;
+    gboolean own_fd;
+    gboolean is_regular;
+    char *path;           /* final path, NULL for stdout/fd */
+    char *partial;        /* PATH.partial */
+    char *dir;            /* directory of path, fsync'd after rename */
+    char *name;           /* for messages */
+    gboolean force;
+    uint8_t *buf;
+    size_t buf_len;
+    uint64_t buf_off;     /* file offset of buf[0] */
+    uint64_t high;        /* highest end offset written */
+};
+
+static void set_write_error(struct hv_output *o, int e, GError **err)
+{
+    if (e == ENOSPC || e == EDQUOT)
+        g_set_error(err, HV_ERROR, HV_ERROR_NOSPACE, "no space left on device writing %s", o->name);
+    else if (e == EPIPE)
+        g_set_error(err, HV_ERROR, HV_ERROR_PIPE, "output closed by reader");
+    else
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "writing %s: %s", o->name, g_strerror(e));
+}
+
+/* Writes all of buf at off (regular files, pwrite) or at the current
+ * position (streams); retries short writes and EINTR. */
+static gboolean write_all(struct hv_output *o, uint64_t off, const uint8_t *buf, size_t len,
+                          GError **err)
+{
+    while (len > 0) {
+        ssize_t n = o->sink.random_access ? pwrite(o->fd, buf, len, (off_t)off)
+                                          : write(o->fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            set_write_error(o, errno, err);
+            return FALSE;
+        }
+        if (n == 0) {
+            set_write_error(o, EIO, err);
+            return FALSE;
+        }
+        buf += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return TRUE;
+}
+
+static gboolean out_flush_buf(struct hv_output *o, GError **err)
+{
+    if (o->buf_len == 0)
+        return TRUE;
+    gboolean ok = write_all(o, o->buf_off, o->buf, o->buf_len, err);
+    o->buf_off += o->buf_len;
+    o->buf_len = 0;
+    return ok;
+}
+
+static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, size_t len,
+                             GError **err)
+{
+    struct hv_output *o = (struct hv_output *)s;
+    if (!s->random_access && off != s->next_offset) {
+        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+                    "internal error: out-of-order write at %" G_GUINT64_FORMAT
+                    " (expected %" G_GUINT64_FORMAT ") to the stream %s",
+                    off, s->next_offset, o->name);
+        return FALSE;
+    }
+    /* Not contiguous with what is buffered: push that out first. */
+    if (o->buf_len && off != o->buf_off + o->buf_len && !out_flush_buf(o, err))
+        return FALSE;
+    if (o->buf_len == 0)
+        o->buf_off = off;
+    if (o->buf_len + len > OUT_BUF_SIZE) {
+        if (!out_flush_buf(o, err))
+            return FALSE;
+        o->buf_off = off;
+    }
+    if (len >= OUT_BUF_SIZE) { /* big writes go straight out */
+        if (!write_all(o, off, data, len, err))
+            return FALSE;
+        o->buf_off = off + len;
+    } else {
+        memcpy(o->buf + o->buf_len, data, len);
+        o->buf_len += len;
+    }
+    s->next_offset = off + len;
+    if (off + len > o->high)
+        o->high = off + len;
+    return TRUE;
+}
+
+static gboolean out_flush(struct hv_sink *s, GError **err)
+{
+    return out_flush_buf((struct hv_output *)s, err);
+}
+
+static struct hv_output *output_new(int fd, const char *name)
+{
+    struct hv_output *o = g_new0(struct hv_output, 1);
+    o->fd = fd;
+    o->name = g_strdup(name);
+    o->buf = g_malloc(OUT_BUF_SIZE);
+    o->sink.write_at = out_write_at;
+    o->sink.flush = out_flush;
+    return o;
+}
+
+static void output_free(struct hv_output *o)
+{
+    if (o->own_fd && o->fd >= 0)
+        close(o->fd);
+    g_free(o->path);
+    g_free(o->partial);
+    g_free(o->dir);
+    g_free(o->name);
+    g_free(o->buf);
+    g_free(o);
+}
+
+struct hv_output *hv_output_open_fd(int fd, GError **err)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "fd %d: %s", fd, g_strerror(errno));
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "fd %d is not open for writing", fd);
+        return NULL;
+    }
+    char *name = fd == STDOUT_FILENO ? g_strdup("standard output") : g_strdup_printf("fd %d", fd);
+    struct hv_output *o = output_new(fd, name);
+    g_free(name);
+    o->is_regular = S_ISREG(st.st_mode);
+    /* pwrite at absolute offsets only where that means what we think: a
+     * regular file, not appending, positioned at its start. */
+    off_t pos = o->is_regular ? lseek(fd, 0, SEEK_CUR) : -1;
+    o->sink.random_access = o->is_regular && !(fl & O_APPEND) && pos == 0;
+    return o;
+}
+
+/* Opens PATH.partial exclusively.  An existing partial that nobody holds a
+ * lock on is a leftover of a dead run: ours to remove (never a symlink). */
+static int open_partial(struct hv_output *o, GError **err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(o->partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                /* Someone raced us to it between open and lock. */
+                close(fd);
+                break;
+            }
+            return fd;
+        }
+        int e = errno;
+        if (e != EEXIST || attempt > 0) {
+            g_set_error(err, HV_ERROR,
+                        (e == EACCES || e == EPERM) ? HV_ERROR_PERMISSION : HV_ERROR_IO,
+                        "cannot create %s: %s", o->partial, g_strerror(e));
+            return -1;
+        }
+        int old = open(o->partial, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat st;
+        if (old < 0 || fstat(old, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+            if (old >= 0)
+                close(old);
+            g_set_error(err, HV_ERROR, HV_ERROR_EXISTS,
+                        "%s exists and is not a partial dump of ours; remove it", o->partial);
+            return -1;
+        }
+        if (flock(old, LOCK_EX | LOCK_NB) < 0) {
+            close(old);
+            g_set_error(err, HV_ERROR, HV_ERROR_EXISTS,
+                        "%s is being written by another hvdump", o->partial);
+            return -1;
+        }
+        unlink(o->partial);
+        close(old);
+    }
+    g_set_error(err, HV_ERROR, HV_ERROR_EXISTS, "%s is being written by another hvdump", o->partial);
+    return -1;
+}
+
+struct hv_output *hv_output_open_path(const char *path, gboolean force, GError **err)
+{
+    if (strcmp(path, "-") == 0) {
+        /* Always a stream, even when redirected to a file: what "-o -"
+         * produces must not depend on how the shell set up stdout (kdump
+         * is then flattened, as QEMU does for an fd). */
+        struct hv_output *o = hv_output_open_fd(STDOUT_FILENO, err);
+        if (o)
+            o->sink.random_access = FALSE;
+        return o;
+    }
+    if (!*path) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "empty output path");
+        return NULL;
+    }
+    char *dir = g_path_get_dirname(path);
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "directory %s does not exist", dir);
+        g_free(dir);
+        return NULL;
+    }
+    if (lstat(path, &st) == 0) {
+        if (!force) {
+            g_set_error(err, HV_ERROR, HV_ERROR_EXISTS, "%s exists (use --force to replace it)", path);
+            g_free(dir);
+            return NULL;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "%s is a directory", path);
+            g_free(dir);
+            return NULL;
+        }
+    }
+    struct hv_output *o = output_new(-1, path);
+    o->path = g_strdup(path);
+    o->partial = g_strconcat(path, ".partial", NULL);
+    o->dir = dir;
+    o->force = force;
+    o->own_fd = TRUE;
+    o->fd = open_partial(o, err);
+    if (o->fd < 0) {
+        output_free(o);
+        return NULL;
+    }
+    /* Dumps hold guest memory: never readable by others, whatever umask. */
+    if (fchmod(o->fd, 0600) < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "chmod %s: %s", o->partial, g_strerror(errno));
+        hv_output_abort(o);
+        return NULL;
+    }
+    o->is_regular = TRUE;
+    o->sink.random_access = TRUE;
+    return o;
+}
+
+struct hv_sink *hv_output_sink(struct hv_output *o)
+{
+    return &o->sink;
+}
+
+gboolean hv_output_is_random_access(struct hv_output *o)
+{
+    return o->sink.random_access;
+}
+
+uint64_t hv_output_bytes_written(struct hv_output *o)
+{
+    return o->high;
+}
+
+static gboolean fsync_dir(const char *dir, GError **err)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "fsync %s: %s", dir, g_strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        return FALSE;
+    }
+    close(dfd);
+    return TRUE;
+}
+
+/* Moves the partial into place; without force, never over a file that
+ * appeared meanwhile. */
+static gboolean put_in_place(struct hv_output *o, GError **err)
+{
+    if (o->force) {
+        if (rename(o->partial, o->path) == 0)
+            return TRUE;
+    } else {
+        if (renameat2(AT_FDCWD, o->partial, AT_FDCWD, o->path, RENAME_NOREPLACE) == 0)
+            return TRUE;
+        if (errno == EINVAL || errno == ENOSYS) { /* filesystem without NOREPLACE */
+            if (link(o->partial, o->path) == 0) {
+                unlink(o->partial);
+                return TRUE;
+            }
+        }
+        if (errno == EEXIST) {
+            g_set_error(err, HV_ERROR, HV_ERROR_EXISTS, "%s exists (use --force to replace it)",
+                        o->path);
+            return FALSE;
+        }
+    }
+    g_set_error(err, HV_ERROR, HV_ERROR_IO, "rename %s to %s: %s", o->partial, o->path,
+                g_strerror(errno));
+    return FALSE;
+}
+
+gboolean hv_output_commit(struct hv_output *o, GError **err)
+{
+    if (!out_flush_buf(o, err))
+        goto fail;
+    /* fsync: ENOSPC and EIO of delayed allocation show up here. */
+    if (o->is_regular && fsync(o->fd) < 0 && errno != EINVAL) {
+        set_write_error(o, errno, err);
+        goto fail;
+    }
+    if (!o->path) {
+        output_free(o);
+        return TRUE;
+    }
+    /* Rename while still holding the partial's lock, so that no other run
+     * takes it for a dead one's leftover. */
+    if (!put_in_place(o, err))
+        goto fail;
+    int fd = o->fd;
+    o->fd = -1;
+    if (close(fd) < 0) {
+        set_write_error(o, errno, err);
+        output_free(o);
+        return FALSE;
+    }
+    gboolean ok = fsync_dir(o->dir, err);
+    output_free(o);
+    return ok;
+fail:
+    hv_output_abort(o);
+    return FALSE;
+}
+
+void hv_output_abort(struct hv_output *o)
+{
+    if (!o)
+        return;
+    if (o->partial)
+        unlink(o->partial);
+    output_free(o);
+}

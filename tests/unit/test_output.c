@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Output files: partial + rename, modes, refusal, symlinks, errors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dumper/output.h"
+#include "formats/hv_error.h"
+
+static char *tmpdir;
+
+static char *tpath(const char *name)
+{
+    return g_build_filename(tmpdir, name, NULL);
+}
+
+static gboolean put(struct hv_output *o, uint64_t off, const char *s)
+{
+    GError *err = NULL;
+    gboolean ok = hv_sink_write(hv_output_sink(o), off, s, strlen(s), &err);
+    g_assert_no_error(err);
+    return ok;
+}
+
+static char *slurp(const char *path)
+{
+    char *s = NULL;
+    if (!g_file_get_contents(path, &s, NULL, NULL))
+        return NULL;
+    return s;
+}
+
+static void test_mode_and_content(void)
+{
+    char *p = tpath("mode.dump");
+    mode_t old = umask(0); /* a careless umask must not widen the mode */
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    umask(old);
+    g_assert_no_error(err);
+    g_assert_true(hv_output_is_random_access(o));
+    /* Out of order: random access must put bytes where asked. */
+    put(o, 5, "world");
+    put(o, 0, "hello");
+    char *partial = g_strconcat(p, ".partial", NULL);
+    g_assert_true(g_file_test(partial, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(hv_output_bytes_written(o), ==, 10);
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    struct stat st;
+    g_assert_cmpint(stat(p, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+    char *c = slurp(p);
+    g_assert_cmpstr(c, ==, "helloworld");
+    g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
+    g_free(c);
+    g_free(partial);
+    g_free(p);
+}
+
+static void test_exists_and_force(void)
+{
+    char *p = tpath("exists.dump");
+    g_assert_true(g_file_set_contents(p, "old", -1, NULL));
+    GError *err = NULL;
+    g_assert_null(hv_output_open_path(p, FALSE, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_EXISTS);
+    g_assert_nonnull(strstr(err->message, "use --force"));
+    g_clear_error(&err);
+    char *c = slurp(p);
+    g_assert_cmpstr(c, ==, "old");
+    g_free(c);
+
+    struct hv_output *o = hv_output_open_path(p, TRUE, &err);
+    g_assert_no_error(err);
+    put(o, 0, "new");
+    g_assert_true(hv_output_commit(o, &err));
+    c = slurp(p);
+    g_assert_cmpstr(c, ==, "new");
+    g_free(c);
+    g_free(p);
+}
+
+static void test_appeared_meanwhile(void)
+{
+    /* Without --force, a file created while we write is not clobbered. */
+    char *p = tpath("race.dump");
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    g_assert_no_error(err);
+    put(o, 0, "ours");
+    g_assert_true(g_file_set_contents(p, "theirs", -1, NULL));
+    g_assert_false(hv_output_commit(o, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_EXISTS);
+    g_clear_error(&err);
+    char *c = slurp(p);
+    g_assert_cmpstr(c, ==, "theirs");
+    g_free(c);
+    char *partial = g_strconcat(p, ".partial", NULL);
+    g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
+    g_free(partial);
+    g_free(p);
+}
+
+static void test_abort(void)
+{
+    char *p = tpath("abort.dump");
+    char *partial = g_strconcat(p, ".partial", NULL);
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    g_assert_no_error(err);
+    put(o, 0, "data");
+    g_assert_true(hv_sink_write(hv_output_sink(o), 0, "x", 1, NULL));
+    hv_output_abort(o);
+    g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
+    g_free(partial);
+    g_free(p);
+}
+
+static void test_symlinks(void)
+{
+    char *victim = tpath("victim");
+    char *p = tpath("link.dump");
+    char *partial = g_strconcat(p, ".partial", NULL);
+    GError *err = NULL;
+    g_assert_true(g_file_set_contents(victim, "precious", -1, NULL));
+
+    /* A symlink at PATH.partial is never followed nor removed. */
+    g_assert_cmpint(symlink(victim, partial), ==, 0);
+    g_assert_null(hv_output_open_path(p, FALSE, &err));
+    g_assert_nonnull(err);
+    g_clear_error(&err);
+    g_assert_true(g_file_test(partial, G_FILE_TEST_IS_SYMLINK));
+    g_unlink(partial);
+
+    /* A symlink at PATH: refused without force; replaced (not followed) with. */
+    g_assert_cmpint(symlink(victim, p), ==, 0);
+    g_assert_null(hv_output_open_path(p, FALSE, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_EXISTS);
+    g_clear_error(&err);
+    struct hv_output *o = hv_output_open_path(p, TRUE, &err);
+    g_assert_no_error(err);
+    put(o, 0, "dump");
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_false(g_file_test(p, G_FILE_TEST_IS_SYMLINK));
+    char *c = slurp(victim);
+    g_assert_cmpstr(c, ==, "precious");
+    g_free(c);
+    c = slurp(p);
+    g_assert_cmpstr(c, ==, "dump");
+    g_free(c);
+    g_free(partial);
+    g_free(p);
+    g_free(victim);
+}
+
+static void test_stale_partial(void)
+{
+    char *p = tpath("stale.dump");
+    char *partial = g_strconcat(p, ".partial", NULL);
+    GError *err = NULL;
+    g_assert_true(g_file_set_contents(partial, "left by a dead run", -1, NULL));
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    g_assert_no_error(err);
+    /* While we hold it, a second writer is refused. */
+    g_assert_null(hv_output_open_path(p, FALSE, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_EXISTS);
+    g_clear_error(&err);
+    put(o, 0, "fresh");
+    g_assert_true(hv_output_commit(o, &err));
+    char *c = slurp(p);
+    g_assert_cmpstr(c, ==, "fresh");
+    g_free(c);
+    g_free(partial);
+    g_free(p);
+}
+
+static void test_missing_dir(void)
+{
+    char *p = tpath("no/such/dir/x.dump");
+    GError *err = NULL;
+    g_assert_null(hv_output_open_path(p, FALSE, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "does not exist"));
+    g_clear_error(&err);
+    g_free(p);
+}
+
+static void test_epipe_and_sequential(void)
+{
+    int fds[2];
+    g_assert_cmpint(pipe(fds), ==, 0);
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_fd(fds[1], &err);
+    g_assert_no_error(err);
+    g_assert_false(hv_output_is_random_access(o));
+    struct hv_sink *s = hv_output_sink(o);
+    g_assert_true(hv_sink_write(s, 0, "abc", 3, &err));
+    /* A stream only takes the next offset. */
+    g_assert_false(hv_sink_write(s, 10, "x", 1, &err));
+    g_assert_nonnull(err);
+    g_clear_error(&err);
+    g_assert_true(s->flush(s, &err));
+    char buf[4] = {0};
+    g_assert_cmpint(read(fds[0], buf, 3), ==, 3);
+    g_assert_cmpstr(buf, ==, "abc");
+    close(fds[0]);
+    g_assert_true(hv_sink_write(s, 3, "more", 4, &err));
+    g_assert_false(hv_output_commit(o, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_PIPE);
+    g_assert_cmpstr(err->message, ==, "output closed by reader");
+    g_clear_error(&err);
+    close(fds[1]);
+}
+
+static void test_enospc(void)
+{
+    char *mnt = tpath("tiny");
+    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k") != 0) {
+        char *msg = g_strdup_printf("cannot mount a tmpfs (%s): ENOSPC not tested", g_strerror(errno));
+        g_test_skip(msg);
+        g_free(msg);
+        g_rmdir(mnt);
+        g_free(mnt);
+        return;
+    }
+    char *p = g_build_filename(mnt, "full.dump", NULL);
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    g_assert_no_error(err);
+    size_t len = 1 << 20;
+    char *junk = g_malloc0(len);
+    /* Buffered: the error shows when commit flushes; commit then removes
+     * the partial. */
+    g_assert_true(hv_sink_write(hv_output_sink(o), 0, junk, len, &err));
+    g_assert_false(hv_output_commit(o, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_NOSPACE);
+    g_assert_nonnull(strstr(err->message, "no space left on device writing"));
+    g_clear_error(&err);
+    g_free(junk);
+    g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+    umount(mnt);
+    g_rmdir(mnt);
+    g_free(p);
+    g_free(mnt);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    signal(SIGPIPE, SIG_IGN); /* as main() does: EPIPE, not death */
+    tmpdir = g_dir_make_tmp("hvdump-output-XXXXXX", NULL);
+    g_assert_nonnull(tmpdir);
+    g_test_add_func("/output/mode-and-content", test_mode_and_content);
+    g_test_add_func("/output/exists-and-force", test_exists_and_force);
+    g_test_add_func("/output/appeared-meanwhile", test_appeared_meanwhile);
+    g_test_add_func("/output/abort", test_abort);
+    g_test_add_func("/output/symlinks", test_symlinks);
+    g_test_add_func("/output/stale-partial", test_stale_partial);
+    g_test_add_func("/output/missing-dir", test_missing_dir);
+    g_test_add_func("/output/epipe-and-sequential", test_epipe_and_sequential);
+    g_test_add_func("/output/enospc", test_enospc);
+    int rc = g_test_run();
+    char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        g_printerr("could not remove %s\n", tmpdir);
+    g_free(cmd);
+    g_free(tmpdir);
+    return rc;
+}
