@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What reader.c shares with the per-format readers (reader_elf.c,
+ * reader_kdump.c).  Each format exports one ops table; reader.c never
+ * switches on the format. */
+#ifndef HV_READER_PRIV_H
+#define HV_READER_PRIV_H
+
+#include "formats/bytesrc.h"
+#include "formats/reader.h"
+
+/* Bytes the probe functions get from the start of the file. */
+#define HV_READER_PROBE_LEN 64
+/* Note blobs above this are taken as corrupt rather than allocated. */
+#define HV_READER_MAX_NOTES (64u << 20)
+
+struct hv_dump_ops {
+    const char *name;
+    /* TRUE when head (len bytes, possibly fewer than PROBE_LEN) looks like
+     * this format. */
+    gboolean (*probe)(const uint8_t *head, size_t len);
+    /* Reads and validates the structure; fills d->info (except the fields
+     * reader.c fills: format, flattened, notes, cpus, vmcoreinfo) and
+     * d->ranges; sets d->priv. */
+    gboolean (*open)(struct hv_dump *d, GError **err);
+    enum hv_read_status (*read_page)(struct hv_dump *d, uint64_t pfn,
+                                     void *buf, GError **err);
+    /* Structural checks too slow or too picky for open(); page data is
+     * checked by reader.c reading every page.  May be NULL. */
+    gboolean (*verify)(struct hv_dump *d, GError **err);
+    void (*cleanup)(struct hv_dump *d);
+};
+
+struct hv_dump {
+    const struct hv_dump_ops *ops;
+    struct hv_bytesrc *src;
+    struct hv_dump_info info;
+    GArray *ranges;   /* struct hv_range, sorted, disjoint, page aligned */
+    GArray *notes;    /* struct hv_note (reader.h) */
+    GPtrArray *blobs; /* note blobs the notes point into */
+    GArray *cpus;     /* struct hv_cpu_x86_64 */
+    uint8_t *vmcoreinfo_own; /* owned copy when it came outside the notes */
+    char *producer;          /* from the HVDUMP note */
+    void *priv;
+};
+
+extern const struct hv_dump_ops hv_dump_elf_ops;
+extern const struct hv_dump_ops hv_dump_kdump_ops;
+
+/* Parses a note blob (takes ownership of blob, a g_malloc'd buffer) and
+ * appends its notes, CPUs, VMCOREINFO and HVDUMP flags to d.  May be called
+ * once per PT_NOTE segment. */
+gboolean hv_reader_add_notes(struct hv_dump *d, uint8_t *blob, size_t len,
+                             GError **err);
+/* Sets d's VMCOREINFO text from a copy of text (kdump's separate area). */
+void hv_reader_set_vmcoreinfo(struct hv_dump *d, const uint8_t *text, size_t len);
+
+/* Appends a page-aligned range, merging with the last one when they touch
+ * or overlap.  Ranges must come in increasing start order. */
+void hv_reader_add_range(struct hv_dump *d, uint64_t start, uint64_t end);
+
+#endif
