@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fetch Debian's cloud kernel and its debug symbols into a cache outside the
 # clone, so CI and reruns on the same machine reuse the ~300 MB download.
 # Prints the cache directory holding vmlinuz, vmlinux and the version string.
