@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* QMP speaks one JSON object per line.  GIO gives us the socket with a
+ * timeout and peer credentials; json-glib does all JSON. */
+#include "guest-mem/qmp.h"
+#include "formats/hv_error.h"
+
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <string.h>
+
+/* Commands like `info mtree` answer at once; allow slow hosts anyway. */
+#define COMMAND_TIMEOUT_S 60
+
+struct qmp_client {
+    struct gm_monitor mon; /* first: qmp_monitor() hands out &mon */
+    GSocketConnection *conn;
+    GDataInputStream *in;
+    GOutputStream *out;
+    char *path;
+    pid_t pid;
+    GPtrArray *events;     /* event names, in arrival order */
+    char *last_error_class;
+    guint64 next_id;
+};
+
+static void set_timeout(struct qmp_client *c, guint seconds)
+{
+    g_socket_set_timeout(g_socket_connection_get_socket(c->conn), seconds);
+}
+
+/* Next message from QEMU as a JSON object node, or NULL with err. */
+static JsonNode *read_message(struct qmp_client *c, GError **err)
+{
+    GError *lerr = NULL;
+    gsize len;
+    char *line = g_data_input_stream_read_line(c->in, &len, NULL, &lerr);
+
+    if (!line) {
+        if (lerr) {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP %s: %s", c->path,
+                        lerr->message);
+            g_error_free(lerr);
+        } else {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                        "QEMU closed the QMP connection on %s", c->path);
+        }
+        return NULL;
+    }
+    JsonNode *node = json_from_string(line, &lerr);
+    if (!node || !JSON_NODE_HOLDS_OBJECT(node)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "QMP %s: not a JSON object: %.60s", c->path, line);
+        g_clear_error(&lerr);
+        if (node)
+            json_node_unref(node);
+        node = NULL;
+    }
+    g_free(line);
+    return node;
+}
+
+static void record_event(struct qmp_client *c, JsonObject *o)
+{
+    const char *name = json_object_get_string_member_with_default(o, "event", "");
+    g_ptr_array_add(c->events, g_strdup(name));
+}
+
+static gboolean send_object(struct qmp_client *c, JsonObject *o, GError **err)
+{
+    JsonNode *n = json_node_init_object(json_node_alloc(), o);
+    char *text = json_to_string(n, FALSE);
+    char *line = g_strconcat(text, "\n", NULL);
+    GError *lerr = NULL;
+    gboolean ok = g_output_stream_write_all(c->out, line, strlen(line), NULL, NULL, &lerr);
+
+    if (!ok) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP %s: %s", c->path, lerr->message);
+        g_error_free(lerr);
+    }
+    g_free(line);
+    g_free(text);
+    json_node_unref(n);
+    return ok;
+}
+
+JsonNode *qmp_execute(struct qmp_client *c, const char *command, JsonObject *args,
+                      GError **err)
+{
+    JsonObject *o = json_object_new();
+    guint64 id = c->next_id++;
+
+    json_object_set_string_member(o, "execute", command);
+    if (args)
+        json_object_set_object_member(o, "arguments", json_object_ref(args));
+    json_object_set_int_member(o, "id", (gint64)id);
+    gboolean sent = send_object(c, o, err);
+    json_object_unref(o);
+    if (!sent)
+        return NULL;
+
+    for (;;) {
+        JsonNode *msg = read_message(c, err);
+        if (!msg)
+            return NULL;
+        JsonObject *m = json_node_get_object(msg);
+        if (json_object_has_member(m, "event")) {
+            record_event(c, m);
+            json_node_unref(msg);
+            continue;
+        }
+        /* Replies to other ids (none expected) are skipped. */
+        if (json_object_has_member(m, "id") &&
+            (guint64)json_object_get_int_member(m, "id") != id) {
+            json_node_unref(msg);
+            continue;
+        }
+        JsonNode *ret = NULL;
+        if (json_object_has_member(m, "return")) {
+            ret = json_node_copy(json_object_get_member(m, "return"));
+        } else if (json_object_has_member(m, "error")) {
+            JsonObject *e = json_object_get_object_member(m, "error");
+            const char *cls = e ? json_object_get_string_member_with_default(e, "class", "?") : "?";
+            const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "") : "";
+            g_free(c->last_error_class);
+            c->last_error_class = g_strdup(cls);
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP %s: %s (%s)", command, desc, cls);
+        } else {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                        "QMP %s: reply has neither return nor error", command);
+        }
+        json_node_unref(msg);
+        return ret;
+    }
+}
+
+const char *qmp_last_error_class(const struct qmp_client *c)
+{
+    return c->last_error_class;
+}
+
+char *qmp_hmp(struct qmp_client *c, const char *command_line, GError **err)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "command-line", command_line);
+    JsonNode *r = qmp_execute(c, "human-monitor-command", args, err);
+    json_object_unref(args);
+    if (!r)
+        return NULL;
+    char *out = NULL;
+    if (JSON_NODE_HOLDS_VALUE(r) && json_node_get_value_type(r) == G_TYPE_STRING)
+        out = g_strdup(json_node_get_string(r));
+    else
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "QMP human-monitor-command: the answer is not a string");
+    json_node_unref(r);
+    return out;
+}
+
+gboolean qmp_poll_events(struct qmp_client *c, GError **err)
+{
+    GSocket *s = g_socket_connection_get_socket(c->conn);
+
+    /* Buffered bytes first, then whatever the kernel holds. */
+    while (g_buffered_input_stream_get_available(G_BUFFERED_INPUT_STREAM(c->in)) > 0 ||
+           (g_socket_condition_check(s, G_IO_IN | G_IO_HUP) & (G_IO_IN | G_IO_HUP))) {
+        JsonNode *msg = read_message(c, err);
+        if (!msg)
+            return FALSE;
+        JsonObject *m = json_node_get_object(msg);
+        if (json_object_has_member(m, "event"))
+            record_event(c, m);
+        json_node_unref(msg);
+    }
+    return TRUE;
+}
+
+gboolean qmp_event_seen(const struct qmp_client *c, const char *name)
+{
+    for (guint i = 0; i < c->events->len; i++)
+        if (strcmp(g_ptr_array_index(c->events, i), name) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+void qmp_events_clear(struct qmp_client *c)
+{
+    g_ptr_array_set_size(c->events, 0);
+}
+
+pid_t qmp_peer_pid(const struct qmp_client *c)
+{
+    return c->pid;
+}
+
+/* ---- gm_monitor ---- */
+
+static char *mon_hmp(struct gm_monitor *m, const char *line, GError **err)
+{
+    return qmp_hmp((struct qmp_client *)m, line, err);
+}
+
+static char *mon_qmp(struct gm_monitor *m, const char *command_json, GError **err)
+{
+    struct qmp_client *c = (struct qmp_client *)m;
+    GError *lerr = NULL;
+    JsonNode *cmd = json_from_string(command_json, &lerr);
+    char *out = NULL;
+
+    if (!cmd || !JSON_NODE_HOLDS_OBJECT(cmd) ||
+        !json_object_has_member(json_node_get_object(cmd), "execute")) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "not a QMP command: %s", command_json);
+        g_clear_error(&lerr);
+        if (cmd)
+            json_node_unref(cmd);
+        return NULL;
+    }
+    JsonObject *o = json_node_get_object(cmd);
+    JsonObject *args = json_object_has_member(o, "arguments")
+                           ? json_object_get_object_member(o, "arguments") : NULL;
+    JsonNode *r = qmp_execute(c, json_object_get_string_member(o, "execute"), args, err);
+    if (r) {
+        out = json_to_string(r, FALSE);
+        json_node_unref(r);
+    }
+    json_node_unref(cmd);
+    return out;
+}
+
+static pid_t mon_pid(struct gm_monitor *m, GError **err)
+{
+    struct qmp_client *c = (struct qmp_client *)m;
+    if (c->pid <= 0)
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "cannot tell QEMU's pid from the QMP socket %s", c->path);
+    return c->pid > 0 ? c->pid : -1;
+}
+
+static const struct gm_monitor_ops qmp_monitor_ops = {
+    .hmp = mon_hmp,
+    .qmp = mon_qmp,
+    .pid = mon_pid,
+};
+
+struct gm_monitor *qmp_monitor(struct qmp_client *c)
+{
+    return &c->mon;
+}
+
+/* ---- connect ---- */
+
+static gboolean open_socket(struct qmp_client *c, unsigned timeout_ms, GError **err)
+{
+    GSocketClient *cl = g_socket_client_new();
+    GSocketAddress *addr = g_unix_socket_address_new(c->path);
+    GError *lerr = NULL;
+
+    g_socket_client_set_timeout(cl, (timeout_ms + 999) / 1000);
+    c->conn = g_socket_client_connect(cl, G_SOCKET_CONNECTABLE(addr), NULL, &lerr);
+    g_object_unref(addr);
+    g_object_unref(cl);
+    if (!c->conn) {
+        int code = g_error_matches(lerr, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)
+                       ? HV_ERROR_PERMISSION : HV_ERROR_GUEST;
+        const char *hint = g_error_matches(lerr, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)
+                               ? " (is QEMU running?)" : "";
+        g_set_error(err, HV_ERROR, code, "cannot connect to QMP socket %s: %s%s",
+                    c->path, lerr->message, hint);
+        g_error_free(lerr);
+        return FALSE;
+    }
+    c->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(c->conn)));
+    g_data_input_stream_set_newline_type(c->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+    c->out = g_io_stream_get_output_stream(G_IO_STREAM(c->conn));
+
+    GCredentials *cred = g_socket_get_credentials(g_socket_connection_get_socket(c->conn), NULL);
+    c->pid = cred ? g_credentials_get_unix_pid(cred, NULL) : -1;
+    if (cred)
+        g_object_unref(cred);
+    return TRUE;
+}
+
+static gboolean read_greeting(struct qmp_client *c, unsigned timeout_ms, GError **err)
+{
+    GError *lerr = NULL;
+    gsize len;
+    char *line;
+
+    set_timeout(c, (timeout_ms + 999) / 1000);
+    line = g_data_input_stream_read_line(c->in, &len, NULL, &lerr);
+    if (!line) {
+        if (g_error_matches(lerr, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                        "no QMP greeting on %s within %u ms: QMP socket busy "
+                        "(another client connected?) or not a QEMU QMP socket",
+                        c->path, timeout_ms);
+        else
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                        "no QMP greeting on %s: %s", c->path,
+                        lerr ? lerr->message : "connection closed");
+        g_clear_error(&lerr);
+        return FALSE;
+    }
+    JsonNode *n = json_from_string(line, NULL);
+    gboolean ok = n && JSON_NODE_HOLDS_OBJECT(n) &&
+                  json_object_has_member(json_node_get_object(n), "QMP");
+    if (!ok)
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "%s is not a QMP socket (greeting: %.40s)", c->path, line);
+    if (n)
+        json_node_unref(n);
+    g_free(line);
+    return ok;
+}
+
+struct qmp_client *qmp_connect(const char *path, unsigned timeout_ms, GError **err)
+{
+    struct qmp_client *c = g_new0(struct qmp_client, 1);
+
+    c->mon.ops = &qmp_monitor_ops;
+    c->path = g_strdup(path);
+    c->events = g_ptr_array_new_with_free_func(g_free);
+    c->next_id = 1;
+    if (timeout_ms == 0)
+        timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
+    if (!open_socket(c, timeout_ms, err) || !read_greeting(c, timeout_ms, err)) {
+        qmp_close(c);
+        return NULL;
+    }
+    set_timeout(c, COMMAND_TIMEOUT_S);
+    JsonNode *r = qmp_execute(c, "qmp_capabilities", NULL, err);
+    if (!r) {
+        qmp_close(c);
+        return NULL;
+    }
+    json_node_unref(r);
+    return c;
+}
+
+void qmp_close(struct qmp_client *c)
+{
+    if (!c)
+        return;
+    if (c->in)
+        g_object_unref(c->in);
+    if (c->conn) {
+        g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
+        g_object_unref(c->conn);
+    }
+    g_ptr_array_unref(c->events);
+    g_free(c->last_error_class);
+    g_free(c->path);
+    g_free(c);
+}

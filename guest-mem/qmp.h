@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A blocking QMP client over a Unix socket.  Replies are matched to
+ * commands; asynchronous events that arrive in between (STOP, RESUME,
+ * SHUTDOWN, GUEST_PANICKED, ...) are recorded so callers can ask about them.
+ * The client doubles as a struct gm_monitor for discovery. */
+#ifndef GM_QMP_H
+#define GM_QMP_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <sys/types.h>
+#include "guest-mem/monitor.h"
+
+struct qmp_client;
+
+#define QMP_DEFAULT_TIMEOUT_MS 5000
+
+/* Connects, reads the greeting and negotiates capabilities.  A socket that
+ * answers with something else is "not a QMP socket"; one that says nothing
+ * within timeout_ms is busy (QEMU serves one client at a time) or not QEMU. */
+struct qmp_client *qmp_connect(const char *path, unsigned timeout_ms, GError **err);
+void qmp_close(struct qmp_client *c);
+
+/* Runs a command; args may be NULL (not consumed).  Returns the "return"
+ * member (caller unrefs) or NULL with err: a QMP error becomes HV_ERROR_GUEST
+ * "CMD: DESC (CLASS)" and qmp_last_error_class() says CLASS. */
+JsonNode *qmp_execute(struct qmp_client *c, const char *command, JsonObject *args,
+                      GError **err);
+const char *qmp_last_error_class(const struct qmp_client *c);
+/* human-monitor-command: the HMP output text (g_free). */
+char *qmp_hmp(struct qmp_client *c, const char *command_line, GError **err);
+
+/* Reads events already waiting on the socket without blocking. */
+gboolean qmp_poll_events(struct qmp_client *c, GError **err);
+/* Whether an event of that name was received since connect (or clear). */
+gboolean qmp_event_seen(const struct qmp_client *c, const char *name);
+void qmp_events_clear(struct qmp_client *c);
+
+/* QEMU's pid from the socket's peer credentials (SO_PEERCRED). */
+pid_t qmp_peer_pid(const struct qmp_client *c);
+/* The client as a monitor (valid until qmp_close). */
+struct gm_monitor *qmp_monitor(struct qmp_client *c);
+
+#endif

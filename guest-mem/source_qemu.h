@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Guest RAM of a running QEMU, read from outside the process: the layout
+ * comes from the monitor (`info mtree -f`, `gpa2hva`), the bytes from
+ * process_vm_readv, or from a read-only mapping of the RAM's backing file
+ * when QEMU shares one (memory-backend-file/memfd with share=on). */
+#ifndef GM_SOURCE_QEMU_H
+#define GM_SOURCE_QEMU_H
+
+#include <glib.h>
+#include <sys/types.h>
+#include "guest-mem/monitor.h"
+#include "guest-mem/source.h"
+
+/* page_size: the guest's (4096 on x86_64).  The monitor is used only during
+ * the call.  Reading needs root or CAP_SYS_PTRACE over QEMU. */
+struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size,
+                                      GError **err);
+/* The vCPU states (struct hv_cpu_x86_64, by vCPU index) from
+ * `info registers -a`; read them while the guest is paused. */
+GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err);
+
+/* QEMU's pid (for messages), or -1 when s is not a QEMU source. */
+pid_t gm_source_qemu_pid(const struct gm_source *s);
+/* Blocks served zero-copy from a shared backing file. */
+size_t gm_source_qemu_n_mapped(const struct gm_source *s);
+
+#endif
