@@ -27,7 +27,9 @@ void hv_cli_add_output_options(GOptionContext *ctx, struct hv_cli_output_opts *o
         {"flat", 0, 0, G_OPTION_ARG_NONE, &o->flat,
          "Write the flattened kdump container even to a file", NULL},
         {"keep-zero", 0, 0, G_OPTION_ARG_NONE, &o->keep_zero,
-         "Keep all-zero pages in a kdump (default: leave them out)", NULL},
+         "Keep all-zero pages in a kdump, stored once (the default)", NULL},
+        {"exclude-zero", 0, 0, G_OPTION_ARG_NONE, &o->exclude_zero,
+         "Leave all-zero pages out of a kdump (crash then needs --zero_excluded)", NULL},
         {"force", 'f', 0, G_OPTION_ARG_NONE, &o->force, "Replace an existing output file", NULL},
         {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads,
          "Compression threads (default: online CPUs)", "N"},
@@ -74,7 +76,12 @@ gboolean hv_cli_output_opts_to_job(const struct hv_cli_output_opts *o,
     job->output_path = o->output;
     job->output_fd = o->fd;
     job->flat = o->flat;
-    job->keep_zero = o->keep_zero;
+    if (o->keep_zero && o->exclude_zero) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                    "--keep-zero and --exclude-zero contradict each other");
+        return FALSE;
+    }
+    job->exclude_zero = o->exclude_zero;
     job->force = o->force;
     job->threads = (unsigned)o->threads;
     return TRUE;

@@ -33,14 +33,15 @@ struct hv_cli_output_opts {
     int fd;          /* --fd N, -1 when not given */
     char *format;    /* --format, NULL = HV_DEFAULT_FORMAT */
     gboolean flat;   /* --flat */
-    gboolean keep_zero; /* --keep-zero */
+    gboolean keep_zero; /* --keep-zero (the default, accepted for clarity) */
+    gboolean exclude_zero; /* --exclude-zero */
     gboolean force;  /* --force */
     int threads;     /* --threads N, 0 = online CPUs */
     char *progress;  /* --progress=auto|bar|json|none */
 };
 
 void hv_cli_output_opts_init(struct hv_cli_output_opts *o);
-/* Adds -o/--output, --fd, --format, --flat, --keep-zero, --force, --threads
+/* Adds -o/--output, --fd, --format, --flat, --keep-zero, --exclude-zero, --force, --threads
  * and --progress to the context's main group, storing into o. */
 void hv_cli_add_output_options(GOptionContext *ctx, struct hv_cli_output_opts *o);
 /* Validates the parsed options (exactly one of -o/--fd, a known format and

@@ -130,7 +130,7 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         j.ranges[i].start = src->blocks[i].gpa;
         j.ranges[i].size = src->blocks[i].size;
     }
-    struct hv_writer_config wcfg = {.codec = codec, .keep_zero = opts->keep_zero};
+    struct hv_writer_config wcfg = {.codec = codec, .keep_zero = !opts->exclude_zero};
     j.w = j.wops->create(sink, j.ranges, src->n_blocks, meta, &wcfg, err);
     if (!j.w)
         goto fail;

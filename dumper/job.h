@@ -20,7 +20,12 @@ struct hv_job_opts {
     int output_fd;            /* --fd N, else -1 */
     const char *format;       /* NULL = HV_DEFAULT_FORMAT */
     gboolean flat;            /* force the flattened container (kdump) */
-    gboolean keep_zero;
+    /* kdump: leave all-zero pages out of the 2nd bitmap.  Off by default:
+     * crash refuses to read excluded pages (unless run with --zero_excluded)
+     * and kernel data often sits in zero pages (e.g. the mem_section root),
+     * so by default zero pages stay, all pointing at one stored zero page,
+     * as makedumpfile -d 1 and QEMU do; they cost only their descriptor. */
+    gboolean exclude_zero;
     gboolean force;           /* replace an existing output file */
     unsigned threads;         /* 0 = online CPUs */
     enum hv_progress_mode progress;

@@ -144,7 +144,7 @@ def check_output(tag, out, fmt, flattened, keep_zero, seekable_ref):
 # 1. Every format x container x keep-zero.
 for fmt in T.FORMATS:
     for keep_zero in ((False,) if fmt == "elf" else (False, True)):
-        kz = ["--keep-zero"] if keep_zero else []
+        kz = ["--keep-zero"] if keep_zero else ["--exclude-zero"]
         base = os.path.join(WD, fmt + ("-kz" if keep_zero else ""))
         seekable = base + ".file"
         for container in ("file", "flat", "pipe"):
@@ -170,7 +170,7 @@ for fmt in T.FORMATS:
 
 # 2. vmcore inputs: kdump -> ELF -> kdump, and a flattened input.
 src = os.path.join(WD, "kdump-zstd.file")
-chain = [("kdump-zstd -> elf", src, "elf", os.path.join(WD, "rt.elf")),
+chain = [("kdump-zstd --exclude-zero -> elf", src, "elf", os.path.join(WD, "rt.elf")),
          ("-> elf -> kdump-lzo", os.path.join(WD, "rt.elf"), "kdump-lzo",
           os.path.join(WD, "rt.lzo")),
          ("flat kdump-zlib -> kdump-snappy", os.path.join(WD, "kdump-zlib.flat"),
