@@ -22,6 +22,9 @@
 
 struct dump_args {
     const char *qmp_path;
+    const char *domain;   /* libvirt path: DOMAIN instead of --qmp */
+    const char *uri;      /* -c URI */
+    hv_domain_dump_fn domain_dump;
     const char *vmcoreinfo_file;
     gboolean live;
     int qmp_timeout_ms;
@@ -141,6 +144,29 @@ static int report_failure(GError *err)
     return rc;
 }
 
+/* hvdump dump DOMAIN FILE: discovery and pause/resume go through libvirt. */
+static int run_domain_dump(const struct dump_args *a, const struct hv_cli_output_opts *oo)
+{
+    static volatile gint cancel;
+    struct hv_job_opts job;
+    struct hv_job_result res;
+    GError *err = NULL;
+
+    if (!hv_cli_output_opts_to_job(oo, &job, &err))
+        return report_failure(err);
+    if (a->vmcoreinfo_file) {
+        hv_cli_error(CMD, "--vmcoreinfo is only supported with --qmp");
+        return HV_EXIT_USAGE;
+    }
+    g_atomic_int_set(&cancel, 0);
+    hv_signals_install(&cancel);
+    job.cancel = &cancel;
+    if (!a->domain_dump(a->uri, a->domain, &job, a->live, &res, &err))
+        return report_failure(err);
+    hv_cli_print_summary(&job, &res);
+    return HV_EXIT_OK;
+}
+
 static int run_dump(const struct dump_args *a, const struct hv_cli_output_opts *oo)
 {
     static volatile gint cancel; /* the signal handler's flag */
@@ -184,11 +210,18 @@ static int run_dump(const struct dump_args *a, const struct hv_cli_output_opts *
 
 int hv_cli_dump(int argc, char **argv)
 {
+    return hv_cli_dump_with_domains(argc, argv, NULL);
+}
+
+int hv_cli_dump_with_domains(int argc, char **argv, hv_domain_dump_fn domain_dump)
+{
     struct hv_cli_output_opts oo;
     struct dump_args a = { .qmp_timeout_ms = QMP_DEFAULT_TIMEOUT_MS };
-    char *qmp_path = NULL, *vmcoreinfo_file = NULL;
+    char *qmp_path = NULL, *vmcoreinfo_file = NULL, *uri = NULL;
     GError *err = NULL;
     const GOptionEntry entries[] = {
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+         "libvirt URI for DOMAIN (default $LIBVIRT_DEFAULT_URI or qemu:///system)", "URI"},
         {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp_path,
          "QEMU's QMP Unix socket (-qmp unix:PATH,server=on,wait=off)", "SOCKET"},
         {"live", 0, 0, G_OPTION_ARG_NONE, &a.live,
@@ -201,7 +234,8 @@ int hv_cli_dump(int argc, char **argv)
     };
 
     hv_cli_output_opts_init(&oo);
-    GOptionContext *ctx = g_option_context_new("--qmp SOCKET [FILE] - dump a running QEMU guest");
+    GOptionContext *ctx = g_option_context_new(
+        "{--qmp SOCKET | DOMAIN} [FILE] - dump a running QEMU guest");
     g_option_context_set_summary(ctx,
         "Pauses the guest (unless --live), reads its memory from the QEMU process\n"
         "(needs root or CAP_SYS_PTRACE), resumes it as soon as the memory is read,\n"
@@ -213,9 +247,26 @@ int hv_cli_dump(int argc, char **argv)
         hv_cli_error(CMD, "%s", err->message);
         g_error_free(err);
         rc = HV_EXIT_USAGE;
-    } else if (!qmp_path) {
-        hv_cli_error(CMD, "no guest given: use --qmp SOCKET; see --help");
+    } else if (!qmp_path && argc < 2) {
+        hv_cli_error(CMD, "no guest given: use --qmp SOCKET or DOMAIN; see --help");
         rc = HV_EXIT_USAGE;
+    } else if (!qmp_path && !domain_dump) {
+        hv_cli_error(CMD, "this hvdump was built without libvirt: use --qmp SOCKET");
+        rc = HV_EXIT_USAGE;
+    } else if (qmp_path && uri) {
+        hv_cli_error(CMD, "-c URI applies to DOMAIN, not to --qmp");
+        rc = HV_EXIT_USAGE;
+    } else if (!qmp_path && (argc > 3 || (argc == 3 && (oo.output || oo.fd >= 0)))) {
+        hv_cli_error(CMD, "give one output: FILE, -o FILE or --fd N");
+        rc = HV_EXIT_USAGE;
+    } else if (!qmp_path) {
+        if (argc == 3)
+            oo.output = g_strdup(argv[2]);
+        a.domain = argv[1];
+        a.uri = uri;
+        a.domain_dump = domain_dump;
+        a.vmcoreinfo_file = vmcoreinfo_file;
+        rc = run_domain_dump(&a, &oo);
     } else if (argc > 2 || (argc == 2 && (oo.output || oo.fd >= 0))) {
         hv_cli_error(CMD, "give one output: FILE, -o FILE or --fd N");
         rc = HV_EXIT_USAGE;
@@ -231,6 +282,7 @@ int hv_cli_dump(int argc, char **argv)
     }
     g_option_context_free(ctx);
     g_free(qmp_path);
+    g_free(uri);
     g_free(vmcoreinfo_file);
     hv_cli_output_opts_clear(&oo);
     return rc;

@@ -6,6 +6,33 @@
 
 #include "dumper/cli.h"
 #include "dumper/cli_common.h"
+#ifdef HVDUMP_HAVE_LIBVIRT
+#include "dumper/libvirt_dump.h"
+
+static gboolean dump_domain(const char *uri, const char *domain,
+                            const struct hv_job_opts *job, gboolean live,
+                            struct hv_job_result *res, GError **err)
+{
+    struct hv_libvirt_dump_opts o = {.job = *job, .live = live};
+    struct hv_libvirt_dump_result r;
+    memset(&r, 0, sizeof r);
+    gboolean ok = hv_libvirt_dump_by_name(uri, domain, &o, &r, err);
+    if (ok)
+        *res = r.job;
+    hv_libvirt_dump_result_clear(&r);
+    return ok;
+}
+
+static int cli_dump(int argc, char **argv)
+{
+    return hv_cli_dump_with_domains(argc, argv, dump_domain);
+}
+#else
+static int cli_dump(int argc, char **argv)
+{
+    return hv_cli_dump(argc, argv);
+}
+#endif
 
 struct command {
     const char *name;
@@ -15,7 +42,7 @@ struct command {
 
 static const struct command commands[] = {
     {"convert", hv_cli_convert, "convert memory images or a vmcore to another dump format"},
-    {"dump", hv_cli_dump, "dump a running QEMU guest (--qmp SOCKET)"},
+    {"dump", cli_dump, "dump a running QEMU guest (--qmp SOCKET, or a libvirt DOMAIN)"},
     {"info", hv_cli_info, "describe a vmcore (format, pages, CPUs, VMCOREINFO)"},
     {"verify", hv_cli_verify, "check every structure and page of a vmcore"},
 #ifdef HVDUMP_HAVE_LIBVIRT

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hvdumpd's configuration file (GKeyFile INI):
+ *
+ *   [daemon]  uri=  spool=  socket=  socket-group=
+ *   [collect] domains=glob;glob;  format=  after=none|destroy|restart
+ *             keep=N  max-bytes=SIZE (K/M/G/T suffixes, 1024-based)
+ */
+#ifndef HV_DAEMON_CONFIG_H
+#define HV_DAEMON_CONFIG_H
+
+#include <glib.h>
+#include <stdint.h>
+
+enum hvd_after { HVD_AFTER_NONE, HVD_AFTER_DESTROY, HVD_AFTER_RESTART };
+
+#define HVD_DEFAULT_SPOOL "/var/spool/hvdump"
+#define HVD_DEFAULT_SOCKET "/run/hvdumpd.sock"
+
+struct hvd_config {
+    char *uri;          /* NULL = libvirt default */
+    char *spool;
+    char *socket;
+    char *socket_group; /* NULL = keep the daemon's group */
+    char **domains;     /* glob patterns; NULL/empty = every domain */
+    char *format;       /* a name hv_format_parse() accepts */
+    enum hvd_after after;
+    unsigned keep;      /* dumps kept per domain, 0 = no limit */
+    uint64_t max_bytes; /* spool cap, 0 = no limit */
+};
+
+/* Parses "123", "10K", "512M", "2G", "1T" (1024-based; optional trailing
+ * "B" or "iB"). */
+gboolean hvd_parse_size(const char *s, uint64_t *out, GError **err);
+gboolean hvd_after_parse(const char *s, enum hvd_after *out, GError **err);
+const char *hvd_after_name(enum hvd_after a);
+
+/* Parses INI text; unknown groups or keys are errors (typos should not be
+ * silently ignored by a daemon that runs unattended). */
+gboolean hvd_config_load_data(struct hvd_config *c, const char *data, GError **err);
+gboolean hvd_config_load_file(struct hvd_config *c, const char *path, GError **err);
+void hvd_config_clear(struct hvd_config *c);
+
+/* TRUE when name matches one of the domains= globs (or the list is empty). */
+gboolean hvd_config_domain_matches(const struct hvd_config *c, const char *name);
+/* File extension for a format: "elf" or "kdump". */
+const char *hvd_format_ext(const char *format);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The JSON sidecar next to each dump in the spool, and the guest facts it
+ * carries that do not come from the dump itself (the panic message, read
+ * from the guest's console log file when libvirt writes one). */
+#ifndef HV_DAEMON_SIDECAR_H
+#define HV_DAEMON_SIDECAR_H
+
+#include <glib.h>
+#include <stdint.h>
+
+struct hvd_sidecar {
+    const char *domain;
+    const char *uuid;
+    const char *trigger;        /* "crash" or "request" */
+    const char *format;
+    const char *dump_path;
+    int64_t start_usec, end_usec; /* wall clock */
+    uint64_t dump_bytes;
+    uint64_t guest_bytes;       /* 0 when unknown */
+    const char *kernel_release; /* NULL when unknown */
+    const char *panic_message;  /* NULL when unknown */
+};
+
+/* Writes the sidecar (atomically), including the SHA-256 of the dump file. */
+gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError **err);
+char *hvd_sha256_file(const char *path, GError **err);
+
+/* The last "Kernel panic - not syncing: ..." message in a console log, or
+ * NULL. */
+char *hvd_panic_message_from_log(const char *text, size_t len);
+/* The path of the first <serial>/<console> of type 'file' in a domain XML,
+ * or NULL. */
+char *hvd_console_log_path(const char *domain_xml);
+
+#endif

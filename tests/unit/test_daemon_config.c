@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hvdumpd's configuration: defaults, every key, sizes, and the errors a
+ * typo should give. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "dumper/daemon_config.h"
+#include "formats/hv_error.h"
+
+static void test_sizes(void)
+{
+    uint64_t v;
+    g_assert_true(hvd_parse_size("0", &v, NULL));
+    g_assert_cmpuint(v, ==, 0);
+    g_assert_true(hvd_parse_size("123", &v, NULL));
+    g_assert_cmpuint(v, ==, 123);
+    g_assert_true(hvd_parse_size("10K", &v, NULL));
+    g_assert_cmpuint(v, ==, 10240);
+    g_assert_true(hvd_parse_size("512m", &v, NULL));
+    g_assert_cmpuint(v, ==, 512ull << 20);
+    g_assert_true(hvd_parse_size("2G", &v, NULL));
+    g_assert_cmpuint(v, ==, 2ull << 30);
+    g_assert_true(hvd_parse_size("3GiB", &v, NULL));
+    g_assert_cmpuint(v, ==, 3ull << 30);
+    g_assert_true(hvd_parse_size("1T", &v, NULL));
+    g_assert_cmpuint(v, ==, 1ull << 40);
+    const char *bad[] = { "", "G", "-1", "10X", "1.5G", "10 G", "99999999999T" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GError *err = NULL;
+        g_assert_false(hvd_parse_size(bad[i], &v, &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_clear_error(&err);
+    }
+}
+
+static void test_defaults(void)
+{
+    struct hvd_config c;
+    g_assert_true(hvd_config_load_data(&c, "", NULL));
+    g_assert_null(c.uri);
+    g_assert_cmpstr(c.spool, ==, HVD_DEFAULT_SPOOL);
+    g_assert_cmpstr(c.socket, ==, HVD_DEFAULT_SOCKET);
+    g_assert_cmpstr(c.format, ==, "kdump-zstd");
+    g_assert_cmpint(c.after, ==, HVD_AFTER_NONE);
+    g_assert_cmpuint(c.keep, ==, 0);
+    g_assert_cmpuint(c.max_bytes, ==, 0);
+    g_assert_true(hvd_config_domain_matches(&c, "anything"));
+    g_assert_cmpstr(hvd_format_ext(c.format), ==, "kdump");
+    hvd_config_clear(&c);
+}
+
+static void test_full(void)
+{
+    struct hvd_config c;
+    GError *err = NULL;
+    const char *ini =
+        "# comment\n"
+        "[daemon]\nuri=qemu:///session\nspool=/srv/dumps\nsocket=/run/x.sock\n"
+        "[collect]\ndomains=web-*;db?; exact\nformat=elf\nafter=restart\n"
+        "keep=3\nmax-bytes=20G\n";
+    g_assert_true(hvd_config_load_data(&c, ini, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(c.uri, ==, "qemu:///session");
+    g_assert_cmpstr(c.spool, ==, "/srv/dumps");
+    g_assert_cmpstr(c.socket, ==, "/run/x.sock");
+    g_assert_cmpstr(c.format, ==, "elf");
+    g_assert_cmpstr(hvd_format_ext(c.format), ==, "elf");
+    g_assert_cmpint(c.after, ==, HVD_AFTER_RESTART);
+    g_assert_cmpuint(c.keep, ==, 3);
+    g_assert_cmpuint(c.max_bytes, ==, 20ull << 30);
+    g_assert_true(hvd_config_domain_matches(&c, "web-1"));
+    g_assert_true(hvd_config_domain_matches(&c, "db1"));
+    g_assert_true(hvd_config_domain_matches(&c, "exact"));
+    g_assert_false(hvd_config_domain_matches(&c, "db12"));
+    g_assert_false(hvd_config_domain_matches(&c, "exact2"));
+    g_assert_false(hvd_config_domain_matches(&c, "mail"));
+    hvd_config_clear(&c);
+}
+
+static void test_errors(void)
+{
+    const char *bad[] = {
+        "[daemon]\nspol=/x\n",                 /* typo in a key */
+        "[colect]\nkeep=1\n",                  /* typo in a group */
+        "[collect]\nformat=kdump-brotli\n",
+        "[collect]\nafter=reboot\n",
+        "[collect]\nkeep=-1\n",
+        "[collect]\nkeep=many\n",
+        "[collect]\nmax-bytes=lots\n",
+        "[daemon]\nspool=relative/dir\n",
+        "[daemon]\nsocket=x.sock\n",
+        "not an ini file",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        struct hvd_config c;
+        GError *err = NULL;
+        g_assert_false(hvd_config_load_data(&c, bad[i], &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_assert_null(c.spool); /* cleared on failure */
+        g_clear_error(&err);
+    }
+}
+
+static void test_file(void)
+{
+    struct hvd_config c;
+    GError *err = NULL;
+    g_assert_false(hvd_config_load_file(&c, "/nonexistent/hvdumpd.conf", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_IO);
+    g_clear_error(&err);
+
+    g_autofree char *dir = g_dir_make_tmp("hvd-conf-XXXXXX", NULL);
+    g_autofree char *p = g_build_filename(dir, "c.conf", NULL);
+    g_assert_true(g_file_set_contents(p, "[collect]\nkeep=7\n", -1, NULL));
+    g_assert_true(hvd_config_load_file(&c, p, &err));
+    g_assert_cmpuint(c.keep, ==, 7);
+    hvd_config_clear(&c);
+    g_assert_true(g_file_set_contents(p, "[collect]\nkeep=x\n", -1, NULL));
+    g_assert_false(hvd_config_load_file(&c, p, &err));
+    g_assert_nonnull(strstr(err->message, p)); /* says which file */
+    g_clear_error(&err);
+    g_unlink(p);
+    g_rmdir(dir);
+}
+
+static void test_after(void)
+{
+    enum hvd_after a;
+    g_assert_true(hvd_after_parse("destroy", &a, NULL));
+    g_assert_cmpint(a, ==, HVD_AFTER_DESTROY);
+    g_assert_cmpstr(hvd_after_name(a), ==, "destroy");
+    g_assert_false(hvd_after_parse("Destroy", &a, NULL));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/daemon_config/sizes", test_sizes);
+    g_test_add_func("/daemon_config/defaults", test_defaults);
+    g_test_add_func("/daemon_config/full", test_full);
+    g_test_add_func("/daemon_config/errors", test_errors);
+    g_test_add_func("/daemon_config/file", test_file);
+    g_test_add_func("/daemon_config/after", test_after);
+    return g_test_run();
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The spool: retention policy (pure), client path validation, naming,
+ * scanning and enforcing on real files, and the sidecar. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dumper/daemon_sidecar.h"
+#include "dumper/daemon_spool.h"
+#include "formats/hv_error.h"
+
+static struct hvd_dump_file *mk(const char *dom, const char *path, uint64_t size, int64_t mtime)
+{
+    struct hvd_dump_file *f = g_new0(struct hvd_dump_file, 1);
+    f->domain = g_strdup(dom);
+    f->path = g_strdup(path);
+    f->size = size;
+    f->mtime = mtime;
+    return f;
+}
+
+static gboolean chosen(GPtrArray *out, const char *path)
+{
+    for (guint i = 0; i < out->len; i++)
+        if (!strcmp(((struct hvd_dump_file *)out->pdata[i])->path, path))
+            return TRUE;
+    return FALSE;
+}
+
+static GPtrArray *sample(void)
+{
+    GPtrArray *a = g_ptr_array_new_with_free_func((GDestroyNotify)hvd_dump_file_free);
+    /* Deliberately not in time order. */
+    g_ptr_array_add(a, mk("a", "a3", 100, 30));
+    g_ptr_array_add(a, mk("a", "a1", 100, 10));
+    g_ptr_array_add(a, mk("b", "b1", 500, 15));
+    g_ptr_array_add(a, mk("a", "a2", 100, 20));
+    g_ptr_array_add(a, mk("b", "b2", 500, 40));
+    return a;
+}
+
+static void test_retention_none(void)
+{
+    g_autoptr(GPtrArray) a = sample();
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, 0, 0, NULL);
+    g_assert_cmpuint(out->len, ==, 0);
+    out = (g_ptr_array_unref(out), hvd_retention_select(a, 0, 1300, NULL)); /* exactly the total */
+    g_assert_cmpuint(out->len, ==, 0);
+}
+
+static void test_retention_keep(void)
+{
+    g_autoptr(GPtrArray) a = sample();
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, 2, 0, NULL);
+    g_assert_cmpuint(out->len, ==, 1);
+    g_assert_true(chosen(out, "a1")); /* oldest of a; b has only 2 */
+    g_ptr_array_unref(out);
+    out = hvd_retention_select(a, 1, 0, NULL);
+    g_assert_cmpuint(out->len, ==, 3);
+    g_assert_true(chosen(out, "a1") && chosen(out, "a2") && chosen(out, "b1"));
+    g_assert_false(chosen(out, "a3") || chosen(out, "b2"));
+}
+
+static void test_retention_bytes(void)
+{
+    g_autoptr(GPtrArray) a = sample();
+    /* 1300 total, cap 800: drop oldest overall: a1 (10), b1 (15) -> 700. */
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, 0, 800, NULL);
+    g_assert_cmpuint(out->len, ==, 2);
+    g_assert_true(chosen(out, "a1") && chosen(out, "b1"));
+    /* Returned oldest first. */
+    g_assert_cmpstr(((struct hvd_dump_file *)out->pdata[0])->path, ==, "a1");
+}
+
+static void test_retention_protect(void)
+{
+    g_autoptr(GPtrArray) a = sample();
+    g_ptr_array_add(a, mk("a", "new", 5000, 50)); /* alone over the cap */
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, 0, 1000, "new");
+    g_assert_false(chosen(out, "new"));
+    g_assert_cmpuint(out->len, ==, 5); /* everything else goes */
+    g_ptr_array_unref(out);
+    /* keep=1 with the protected one the newest of a: the other a's go. */
+    out = hvd_retention_select(a, 1, 0, "new");
+    g_assert_false(chosen(out, "new"));
+    g_assert_true(chosen(out, "a1") && chosen(out, "a2") && chosen(out, "a3"));
+    g_ptr_array_unref(out);
+    /* The protected one is older than others in its domain: still kept. */
+    out = hvd_retention_select(a, 1, 0, "a1");
+    g_assert_false(chosen(out, "a1"));
+    g_assert_true(chosen(out, "a2"));
+}
+
+static void test_relpath(void)
+{
+    const char *good[] = { "x.kdump", "dir/x.elf", "a/b/c" };
+    const char *bad[] = { "", "/abs/x", "../x", "a/../../x", "a/..", "a//b", "a/", "./x", ".." };
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
+        g_assert_true(hvd_spool_check_relpath(good[i], NULL));
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GError *err = NULL;
+        g_assert_false(hvd_spool_check_relpath(bad[i], &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_clear_error(&err);
+    }
+    g_assert_false(hvd_spool_check_relpath(NULL, NULL));
+}
+
+static void test_resolve(void)
+{
+    g_autofree char *spool = g_dir_make_tmp("hvd-spool-XXXXXX", NULL);
+    g_autofree char *outside = g_dir_make_tmp("hvd-out-XXXXXX", NULL);
+    GError *err = NULL;
+
+    g_autofree char *p = hvd_spool_resolve(spool, "sub/dir/x.kdump", &err);
+    g_assert_no_error(err);
+    g_autofree char *want = g_build_filename(spool, "sub/dir/x.kdump", NULL);
+    g_assert_cmpstr(p, ==, want);
+    g_autofree char *sub = g_build_filename(spool, "sub/dir", NULL);
+    g_assert_true(g_file_test(sub, G_FILE_TEST_IS_DIR)); /* created */
+
+    /* A symlinked directory inside the spool pointing out of it. */
+    g_autofree char *link = g_build_filename(spool, "evil", NULL);
+    g_assert_cmpint(symlink(outside, link), ==, 0);
+    g_assert_null(hvd_spool_resolve(spool, "evil/x.kdump", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_PERMISSION);
+    g_clear_error(&err);
+    /* A symlink as the final name (even dangling). */
+    g_autofree char *flink = g_build_filename(spool, "f.kdump", NULL);
+    g_assert_cmpint(symlink("/etc/passwd-nonexistent", flink), ==, 0);
+    g_assert_null(hvd_spool_resolve(spool, "f.kdump", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_PERMISSION);
+    g_clear_error(&err);
+    /* An existing file. */
+    g_assert_true(g_file_set_contents(want, "x", 1, NULL));
+    g_assert_null(hvd_spool_resolve(spool, "sub/dir/x.kdump", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_EXISTS);
+    g_clear_error(&err);
+    /* A file used as a directory. */
+    g_assert_null(hvd_spool_resolve(spool, "sub/dir/x.kdump/y", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_null(hvd_spool_resolve(spool, "../x", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_clear_error(&err);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s' '%s'", spool, outside);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+static void touch(const char *path, size_t size, time_t mtime)
+{
+    g_autofree char *buf = g_malloc0(size);
+    g_assert_true(g_file_set_contents(path, buf, (gssize)size, NULL));
+    struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+    g_assert_cmpint(utimensat(AT_FDCWD, path, ts, 0), ==, 0);
+}
+
+static void test_scan_enforce(void)
+{
+    g_autofree char *spool = g_dir_make_tmp("hvd-spool-XXXXXX", NULL);
+    g_autofree char *d1 = g_build_filename(spool, "vm1", NULL);
+    g_autofree char *d2 = g_build_filename(spool, "vm2", NULL);
+    g_mkdir(d1, 0750);
+    g_mkdir(d2, 0750);
+    char p[4][256];
+    for (int i = 0; i < 3; i++) {
+        g_snprintf(p[i], sizeof p[i], "%s/2024010%dT000000Z.kdump", d1, i + 1);
+        touch(p[i], 1000, 1000000 + i * 10);
+        g_autofree char *sc = hvd_spool_sidecar_for(p[i]);
+        touch(sc, 10, 1000000 + i * 10);
+    }
+    g_snprintf(p[3], sizeof p[3], "%s/x.elf", d2);
+    touch(p[3], 2000, 1000005);
+    /* Not dumps: in-progress output, other files, a symlink. */
+    g_autofree char *partial = g_strdup_printf("%s/y.kdump.partial", d2);
+    touch(partial, 5000, 1);
+    g_autofree char *txt = g_strdup_printf("%s/notes.txt", d2);
+    touch(txt, 5000, 1);
+    g_autofree char *ln = g_strdup_printf("%s/l.kdump", d2);
+    g_assert_cmpint(symlink(p[3], ln), ==, 0);
+
+    g_autoptr(GPtrArray) all = hvd_spool_scan(spool);
+    g_assert_cmpuint(all->len, ==, 4);
+    uint64_t total = 0;
+    for (guint i = 0; i < all->len; i++)
+        total += ((struct hvd_dump_file *)all->pdata[i])->size;
+    g_assert_cmpuint(total, ==, 3 * 1010 + 2000);
+
+    /* keep=2: vm1's oldest dump and its sidecar go. */
+    g_assert_cmpuint(hvd_spool_enforce(spool, 2, 0, NULL), ==, 1);
+    g_assert_false(g_file_test(p[0], G_FILE_TEST_EXISTS));
+    g_autofree char *sc0 = hvd_spool_sidecar_for(p[0]);
+    g_assert_false(g_file_test(sc0, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(p[1], G_FILE_TEST_EXISTS));
+    /* max-bytes: 2020 + 2000 left; cap 2500, protecting vm2's x.elf:
+     * the oldest of the rest (vm1 #2) goes, then vm1 #3 -> 2000. */
+    g_assert_cmpuint(hvd_spool_enforce(spool, 0, 2500, p[3]), ==, 2);
+    g_assert_true(g_file_test(p[3], G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(p[2], G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(partial, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(txt, G_FILE_TEST_EXISTS));
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", spool);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+static void test_new_name(void)
+{
+    g_autofree char *spool = g_dir_make_tmp("hvd-spool-XXXXXX", NULL);
+    char *d1, *s1, *d2, *s2;
+    g_assert_true(hvd_spool_new_name(spool, "vm", "kdump", &d1, &s1, NULL));
+    g_assert_true(g_str_has_suffix(d1, ".kdump"));
+    g_assert_true(g_str_has_suffix(s1, ".json"));
+    g_autofree char *prefix = g_build_filename(spool, "vm", "", NULL);
+    g_assert_true(g_str_has_prefix(d1, prefix));
+    g_assert_true(g_file_set_contents(d1, "", 0, NULL));
+    /* Same second: a distinct name. */
+    g_assert_true(hvd_spool_new_name(spool, "vm", "kdump", &d2, &s2, NULL));
+    g_assert_cmpstr(d1, !=, d2);
+    g_autofree char *sc = hvd_spool_sidecar_for(d1);
+    g_assert_cmpstr(sc, ==, s1);
+    /* A domain name cannot climb out. */
+    char *d3, *s3;
+    g_assert_true(hvd_spool_new_name(spool, "..", "elf", &d3, &s3, NULL));
+    g_assert_true(g_str_has_prefix(d3, spool));
+    g_assert_null(strstr(d3, "/../"));
+    g_free(d1); g_free(s1); g_free(d2); g_free(s2); g_free(d3); g_free(s3);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", spool);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+static void test_panic_message(void)
+{
+    const char *log =
+        "[    1.0] booting\r\n"
+        "[    5.0] Kernel panic - not syncing: first\r\n"
+        "[    9.1] sysrq: Trigger a crash\n"
+        "[    9.2] Kernel panic - not syncing: sysrq triggered crash\r\n"
+        "[    9.3] CPU: 0 PID: 1\n";
+    g_autofree char *m = hvd_panic_message_from_log(log, strlen(log));
+    g_assert_cmpstr(m, ==, "sysrq triggered crash");
+    g_assert_null(hvd_panic_message_from_log("no panic here\n", 14));
+    const char *tail = "Kernel panic - not syncing: cut";
+    g_autofree char *m2 = hvd_panic_message_from_log(tail, strlen(tail));
+    g_assert_cmpstr(m2, ==, "cut");
+}
+
+static void test_console_path(void)
+{
+    const char *xml =
+        "<domain type='qemu'><devices>"
+        "<serial type='pty'><source path='/dev/pts/3'/></serial>"
+        "<serial type='file'><source path='/var/log/c.log'/><target port='1'/></serial>"
+        "<console type='file'><source path='/other'/></console>"
+        "</devices></domain>";
+    g_autofree char *p = hvd_console_log_path(xml);
+    g_assert_cmpstr(p, ==, "/var/log/c.log");
+    g_assert_null(hvd_console_log_path("<domain><devices/></domain>"));
+}
+
+static void test_sidecar(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvd-sc-XXXXXX", NULL);
+    g_autofree char *dump = g_build_filename(dir, "d.kdump", NULL);
+    g_autofree char *sc = g_build_filename(dir, "d.json", NULL);
+    g_assert_true(g_file_set_contents(dump, "abc", 3, NULL));
+    struct hvd_sidecar s = {
+        .domain = "vm1", .uuid = "u", .trigger = "crash", .format = "kdump-zstd",
+        .dump_path = dump, .start_usec = 1700000000000000, .end_usec = 1700000002500000,
+        .dump_bytes = 3, .guest_bytes = 4096, .kernel_release = "6.1.0",
+        .panic_message = NULL,
+    };
+    g_assert_true(hvd_sidecar_write(sc, &s, NULL));
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_file(p, sc, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    g_assert_cmpstr(json_object_get_string_member(o, "domain"), ==, "vm1");
+    /* sha256("abc") */
+    g_assert_cmpstr(json_object_get_string_member(o, "sha256"), ==,
+                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    g_assert_cmpfloat(json_object_get_double_member(o, "duration_s"), ==, 2.5);
+    g_assert_cmpstr(json_object_get_string_member(o, "start"), ==, "2023-11-14T22:13:20Z");
+    g_assert_cmpstr(json_object_get_string_member(o, "kernel_release"), ==, "6.1.0");
+    g_assert_true(json_object_get_null_member(o, "panic_message"));
+    g_assert_cmpstr(json_object_get_string_member(o, "file"), ==, "d.kdump");
+    g_assert_nonnull(json_object_get_string_member(o, "host"));
+    GError *err = NULL;
+    s.dump_path = "/nonexistent/x";
+    g_assert_false(hvd_sidecar_write(sc, &s, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_IO);
+    g_clear_error(&err);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/daemon_spool/retention/none", test_retention_none);
+    g_test_add_func("/daemon_spool/retention/keep", test_retention_keep);
+    g_test_add_func("/daemon_spool/retention/bytes", test_retention_bytes);
+    g_test_add_func("/daemon_spool/retention/protect", test_retention_protect);
+    g_test_add_func("/daemon_spool/relpath", test_relpath);
+    g_test_add_func("/daemon_spool/resolve", test_resolve);
+    g_test_add_func("/daemon_spool/scan_enforce", test_scan_enforce);
+    g_test_add_func("/daemon_spool/new_name", test_new_name);
+    g_test_add_func("/daemon_spool/panic_message", test_panic_message);
+    g_test_add_func("/daemon_spool/console_path", test_console_path);
+    g_test_add_func("/daemon_spool/sidecar", test_sidecar);
+    return g_test_run();
+}
