@@ -103,7 +103,7 @@ virDomainPtr hv_libvirt_lookup(virConnectPtr conn, const char *which, GError **e
         dom = virDomainLookupByName(conn, which);
     virResetLastError();
     if (!dom) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                     "domain '%s' not found (by name, UUID or id)", which);
         return NULL;
     }
