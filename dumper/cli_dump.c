@@ -6,7 +6,9 @@
  * on every failure path after the pause. */
 #include "dumper/cli.h"
 #include "dumper/cli_common.h"
+#include "dumper/guardian.h"
 #include "dumper/guest_meta.h"
+#include "dumper/output.h"
 #include "dumper/job.h"
 #include "dumper/pause.h"
 #include "dumper/signals.h"
@@ -35,6 +37,7 @@ struct dump_state {
     struct qmp_client *qmp;
     struct gm_source *src;
     struct hv_pause pause;
+    struct hv_guardian guardian; /* resumes the guest if we die by SIGKILL */
     struct hv_guest_meta gm;
     GArray *cpus;
     GBytes *vmcoreinfo;
@@ -44,8 +47,13 @@ struct dump_state {
 static void resume_when_read(void *ud)
 {
     struct dump_state *st = ud;
-    if (!st->resume_err)
-        hv_pause_end(&st->pause, &st->resume_err);
+    if (!st->resume_err && hv_pause_end(&st->pause, &st->resume_err))
+        hv_guardian_release(&st->guardian);
+}
+
+static void arm_guardian(void *ud)
+{
+    hv_guardian_arm(ud);
 }
 
 static gboolean load_vmcoreinfo(const char *file, GBytes **out, GError **err)
@@ -118,6 +126,7 @@ static void close_state(struct dump_state *st)
         g_error_free(e);
     }
     hv_pause_clear(&st->pause);
+    hv_guardian_release(&st->guardian);
     if (st->gm.cpus)
         hv_guest_meta_clear(&st->gm);
     if (st->cpus)
@@ -177,12 +186,19 @@ static int run_dump(const struct dump_args *a, const struct hv_cli_output_opts *
     int rc = HV_EXIT_OK;
 
     memset(&st, 0, sizeof st);
+    st.guardian.fd = -1;
     if (!hv_cli_output_opts_to_job(oo, &job, &err))
         return report_failure(err);
     g_atomic_int_set(&cancel, 0);
     hv_signals_install(&cancel);
 
+    g_autofree char *partial = NULL;
+    if (job.output_fd < 0 && job.output_path && strcmp(job.output_path, "-") != 0)
+        partial = hv_output_partial_path(job.output_path);
+    st.pause.before_stop = arm_guardian;
+    st.pause.before_stop_ud = &st.guardian;
     if (!prepare(&st, a, &err) ||
+        (!a->live && !hv_guardian_start_qmp(&st.guardian, a->qmp_path, partial, &err)) ||
         (!a->live && !hv_pause_begin(&st.pause, st.qmp, &err)) ||
         !collect_meta(&st, a, &cancel, &err)) {
         close_state(&st);

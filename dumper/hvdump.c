@@ -6,6 +6,7 @@
 
 #include "dumper/cli.h"
 #include "dumper/cli_common.h"
+#include "dumper/guardian.h"
 #ifdef HVDUMP_HAVE_LIBVIRT
 #include "dumper/libvirt_dump.h"
 
@@ -49,6 +50,7 @@ static const struct command commands[] = {
     {"list", hv_cmd_list, "list libvirt domains and whether they can be dumped"},
 #endif
     {"--daemon", hv_cli_daemon_client, "SOCKET dump DOMAIN: have hvdumpd take a dump"},
+    {"__guardian", hv_guardian_main, NULL}, /* internal: see guardian.h */
 };
 
 static void usage(FILE *out)
@@ -57,7 +59,8 @@ static void usage(FILE *out)
                  "Kernel crash dumps of running QEMU/KVM guests, taken from the host.\n\n"
                  "Commands:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+        if (commands[i].help)
+            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\nRun 'hvdump COMMAND --help' for a command's options.\n");
 }
 

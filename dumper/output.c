@@ -242,7 +242,7 @@ struct hv_output *hv_output_open_path(const char *path, gboolean force, GError *
     }
     struct hv_output *o = output_new(-1, path);
     o->path = g_strdup(path);
-    o->partial = g_strconcat(path, ".partial", NULL);
+    o->partial = hv_output_partial_path(path);
     o->dir = dir;
     o->force = force;
     o->own_fd = TRUE;
@@ -356,4 +356,9 @@ void hv_output_abort(struct hv_output *o)
     if (o->partial)
         unlink(o->partial);
     output_free(o);
+}
+
+char *hv_output_partial_path(const char *path)
+{
+    return g_strconcat(path, ".partial", NULL);
 }

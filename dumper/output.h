@@ -20,6 +20,8 @@ gboolean hv_output_is_random_access(struct hv_output *o);
 uint64_t hv_output_bytes_written(struct hv_output *o);
 /* Flush, fsync (files), rename into place.  Frees o in all cases. */
 gboolean hv_output_commit(struct hv_output *o, GError **err);
+/* "PATH.partial": where a dump to PATH is written until it is complete. */
+char *hv_output_partial_path(const char *path);
 /* Remove the partial file (if any) and free o.  Safe after a failed write. */
 void hv_output_abort(struct hv_output *o);
 

@@ -24,6 +24,8 @@ gboolean hv_pause_begin(struct hv_pause *p, struct qmp_client *qmp, GError **err
     if (!running)
         return TRUE;
 
+    if (p->before_stop)
+        p->before_stop(p->before_stop_ud);
     JsonNode *r = qmp_execute(qmp, "stop", NULL, err);
     if (!r) {
         g_prefix_error(err, "cannot pause the guest: ");

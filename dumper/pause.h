@@ -12,6 +12,10 @@ struct hv_pause {
     struct qmp_client *qmp; /* borrowed */
     gboolean we_paused;
     char *status_before;    /* QMP query-status "status", e.g. "running" */
+    /* Optional, set by the caller: called just before `stop` is sent to a
+     * running guest (the guardian is armed there). */
+    void (*before_stop)(void *ud);
+    void *before_stop_ud;
 };
 
 /* Asks query-status; sends `stop` only when the guest runs. */

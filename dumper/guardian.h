@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A guardian for the guest while we hold it paused.  SIGKILL (or a crash) of
+ * hvdump would otherwise leave the guest frozen forever: no handler runs.
+ * Before pausing, hvdump starts a small helper process (itself, re-executed
+ * as `hvdump __guardian`, in its own session so a terminal's ^C does not
+ * reach it) connected by a pipe.  hvdump writes 'A' (armed: we are about to
+ * stop a running guest) and 'D' (done: resumed, or nothing to resume).  If
+ * the pipe reaches end-of-file while armed, hvdump died: the guardian waits
+ * for QEMU to accept a new QMP client (the dead process's connection closes
+ * with it), sends `cont` if the guest is still paused (not if it panicked
+ * meanwhile), and removes the dump's partial file. */
+#ifndef HV_GUARDIAN_H
+#define HV_GUARDIAN_H
+
+#include <glib.h>
+#include <sys/types.h>
+
+struct hv_guardian {
+    pid_t pid;   /* 0 when not started */
+    int fd;      /* write end of the pipe, -1 when closed */
+};
+
+/* qmp_path: the guest's QMP socket; partial: the dump's PATH.partial or
+ * NULL.  Failing to start is an error: we do not pause without one. */
+gboolean hv_guardian_start_qmp(struct hv_guardian *g, const char *qmp_path,
+                               const char *partial, GError **err);
+void hv_guardian_arm(struct hv_guardian *g);
+/* Tells the guardian all is well and reaps it.  Safe on a zeroed struct
+ * (with fd = -1) and twice. */
+void hv_guardian_release(struct hv_guardian *g);
+
+/* The guardian process itself: `hvdump __guardian qmp SOCKET PARTIAL|-`,
+ * reading the pipe on fd 3. */
+int hv_guardian_main(int argc, char **argv);
+
+#endif
