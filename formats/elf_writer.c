@@ -8,9 +8,7 @@
 #include "formats/hv_error.h"
 #include "formats/notes.h"
 #include "formats/writer.h"
-
-#define MAX_PAGE_SIZE 65536
-static const uint8_t zero_page[MAX_PAGE_SIZE];
+#include "formats/writer_common.h"
 
 struct hv_writer {
     struct hv_sink *sink;
@@ -50,28 +48,6 @@ static void fill_load(Elf64_Phdr *ph, uint64_t off, uint64_t vaddr,
     ph->p_align = 0; /* as QEMU and the kernel's vmcore: no alignment claim */
 }
 
-static gboolean check_inputs(const struct hv_range *ranges, size_t n,
-                             const struct hv_dump_meta *meta, GError **err)
-{
-    uint32_t ps = meta->page_size;
-
-    if (ps < 512 || ps > MAX_PAGE_SIZE || (ps & (ps - 1))) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "unsupported page size %u", ps);
-        return FALSE;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (ranges[i].size == 0 || ranges[i].start % ps || ranges[i].size % ps ||
-            (i > 0 && ranges[i].start < ranges[i - 1].start + ranges[i - 1].size)) {
-            g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                        "memory range %zu [0x%" G_GINT64_MODIFIER "x, +0x%"
-                        G_GINT64_MODIFIER "x) is empty, unaligned or out of order",
-                        i, ranges[i].start, ranges[i].size);
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
 static struct hv_writer *elf_create(struct hv_sink *sink,
                                     const struct hv_range *ranges, size_t n_ranges,
                                     const struct hv_dump_meta *meta,
@@ -79,7 +55,7 @@ static struct hv_writer *elf_create(struct hv_sink *sink,
                                     GError **err)
 {
     (void)cfg;
-    if (!check_inputs(ranges, n_ranges, meta, err))
+    if (!hv_writer_check_inputs(ranges, n_ranges, meta, err))
         return NULL;
 
     long ktext_range = -1;
@@ -192,7 +168,7 @@ static gboolean elf_put_pages(struct hv_writer *w, uint64_t pfn,
 
     for (size_t i = 0; i < n; i++) {
         const struct hv_page_out *p = &pages[i];
-        const void *data = zero_page;
+        const void *data = hv_zero_page;
 
         if (!locate(w, pfn + i, err))
             return FALSE;

@@ -9,10 +9,9 @@
 #include "formats/kdump_layout.h"
 #include "formats/notes.h"
 #include "formats/writer.h"
+#include "formats/writer_common.h"
 
 #define DESC_CHUNK 16384 /* descriptors buffered before a write_at */
-#define MAX_PAGE_SIZE 65536
-static const uint8_t zero_page[MAX_PAGE_SIZE];
 
 struct hv_writer {
     struct hv_sink *sink;
@@ -63,26 +62,6 @@ static void set_bits(uint8_t *bm, uint64_t from, uint64_t to)
 static size_t sub_area_len(size_t notes_len)
 {
     return sizeof(struct hv_kdump_sub_header) + notes_len;
-}
-
-static gboolean check_inputs(const struct hv_range *ranges, size_t n,
-                             const struct hv_dump_meta *meta, GError **err)
-{
-    uint32_t ps = meta->page_size;
-
-    if (ps < 512 || ps > MAX_PAGE_SIZE || (ps & (ps - 1))) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "unsupported page size %u", ps);
-        return FALSE;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (ranges[i].size == 0 || ranges[i].start % ps || ranges[i].size % ps ||
-            (i > 0 && ranges[i].start < ranges[i - 1].start + ranges[i - 1].size)) {
-            g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                        "memory range %zu is empty, unaligned or out of order", i);
-            return FALSE;
-        }
-    }
-    return TRUE;
 }
 
 static void kdump_destroy(struct hv_writer *w)
@@ -170,7 +149,7 @@ static gboolean kdump_put_pages(struct hv_writer *w, uint64_t pfn,
                 continue;
             /* All zero pages share one stored copy. */
             if (!w->have_zero_desc) {
-                if (!store(w, zero_page, w->ps, 0, &w->zero_desc, err))
+                if (!store(w, hv_zero_page, w->ps, 0, &w->zero_desc, err))
                     return FALSE;
                 w->have_zero_desc = TRUE;
             }
@@ -274,7 +253,7 @@ static struct hv_writer *kdump_create(struct hv_sink *sink,
 {
     const struct hv_codec_ops *codec = hv_codec_by_id(cfg->codec);
 
-    if (!check_inputs(ranges, n_ranges, meta, err))
+    if (!hv_writer_check_inputs(ranges, n_ranges, meta, err))
         return NULL;
     if (!codec) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "unknown compression %d", (int)cfg->codec);

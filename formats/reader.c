@@ -8,6 +8,7 @@
  * both, so the blob's one is renamed here; struct tags do not reach the
  * linker. */
 #define hv_note hv_note_blob
+#include <stdarg.h>
 #include "formats/notes.h"
 #undef hv_note
 
@@ -209,4 +210,15 @@ void hv_dump_close(struct hv_dump *d)
     g_free(d->vmcoreinfo_own);
     g_free(d->producer);
     g_free(d);
+}
+
+gboolean hv_reader_corrupt(GError **err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(err, HV_ERROR, HV_ERROR_CORRUPT, msg);
+    g_free(msg);
+    return FALSE;
 }

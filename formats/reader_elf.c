@@ -33,18 +33,6 @@ static gboolean elf_probe(const uint8_t *head, size_t len)
     return len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0;
 }
 
-static gboolean corrupt(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static gboolean corrupt(GError **err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(err, HV_ERROR, HV_ERROR_CORRUPT, msg);
-    g_free(msg);
-    return FALSE;
-}
-
 /* TRUE when [off, off+len) lies inside the file. */
 static gboolean in_file(const struct hv_dump *d, uint64_t off, uint64_t len)
 {
@@ -55,7 +43,7 @@ static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
                           GError **err)
 {
     if (d->src->size < sizeof(*eh))
-        return corrupt(err, "truncated ELF header (%" G_GUINT64_FORMAT " bytes)",
+        return hv_reader_corrupt(err, "truncated ELF header (%" G_GUINT64_FORMAT " bytes)",
                        d->src->size);
     if (!d->src->read_at(d->src, 0, eh, sizeof(*eh), err))
         return FALSE;
@@ -65,7 +53,7 @@ static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
         return FALSE;
     }
     if (eh->e_type != ET_CORE)
-        return corrupt(err, "ELF file is not a core file (e_type %u)", eh->e_type);
+        return hv_reader_corrupt(err, "ELF file is not a core file (e_type %u)", eh->e_type);
     /* QEMU writes EM_386 in an ELF64 file for a guest not in long mode;
      * its pages read the same. */
     if (eh->e_machine != EM_X86_64 && eh->e_machine != EM_386) {
@@ -74,19 +62,19 @@ static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
         return FALSE;
     }
     if (eh->e_phentsize != sizeof(Elf64_Phdr))
-        return corrupt(err, "bad ELF program header size %u", eh->e_phentsize);
+        return hv_reader_corrupt(err, "bad ELF program header size %u", eh->e_phentsize);
     *phnum = eh->e_phnum;
     if (eh->e_phnum == PN_XNUM) {
         /* The real count lives in section header 0's sh_info. */
         Elf64_Shdr sh;
         if (eh->e_shentsize != sizeof(sh) || !in_file(d, eh->e_shoff, sizeof(sh)))
-            return corrupt(err, "e_phnum is PN_XNUM but section header 0 is missing");
+            return hv_reader_corrupt(err, "e_phnum is PN_XNUM but section header 0 is missing");
         if (!d->src->read_at(d->src, eh->e_shoff, &sh, sizeof(sh), err))
             return FALSE;
         *phnum = sh.sh_info;
     }
     if (*phnum > MAX_PHDRS || !in_file(d, eh->e_phoff, *phnum * sizeof(Elf64_Phdr)))
-        return corrupt(err, "ELF program headers (%" G_GUINT64_FORMAT " at offset %"
+        return hv_reader_corrupt(err, "ELF program headers (%" G_GUINT64_FORMAT " at offset %"
                        G_GUINT64_FORMAT ") lie outside the file", *phnum,
                        (uint64_t)eh->e_phoff);
     return TRUE;
@@ -95,11 +83,11 @@ static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
 static gboolean load_note(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
 {
     if (!in_file(d, ph->p_offset, ph->p_filesz))
-        return corrupt(err, "PT_NOTE at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        return hv_reader_corrupt(err, "PT_NOTE at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
                        " bytes) lies outside the file", (uint64_t)ph->p_offset,
                        (uint64_t)ph->p_filesz);
     if (ph->p_filesz > HV_READER_MAX_NOTES)
-        return corrupt(err, "PT_NOTE of %" G_GUINT64_FORMAT " bytes is implausibly large",
+        return hv_reader_corrupt(err, "PT_NOTE of %" G_GUINT64_FORMAT " bytes is implausibly large",
                        (uint64_t)ph->p_filesz);
     uint8_t *blob = g_malloc(ph->p_filesz ? ph->p_filesz : 1);
     if (!d->src->read_at(d->src, ph->p_offset, blob, ph->p_filesz, err)) {
@@ -112,14 +100,14 @@ static gboolean load_note(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
 static gboolean check_load(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
 {
     if (!in_file(d, ph->p_offset, ph->p_filesz))
-        return corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x: data (offset %"
+        return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x: data (offset %"
                        G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " bytes) lies outside the file",
                        (uint64_t)ph->p_paddr, (uint64_t)ph->p_offset, (uint64_t)ph->p_filesz);
     if (ph->p_filesz > ph->p_memsz)
-        return corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x has filesz > memsz",
+        return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x has filesz > memsz",
                        (uint64_t)ph->p_paddr);
     if (ph->p_paddr > UINT64_MAX - ELF_PAGE_SIZE - ph->p_memsz)
-        return corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x wraps around",
+        return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x wraps around",
                        (uint64_t)ph->p_paddr);
     return TRUE;
 }

@@ -36,18 +36,6 @@ static gboolean kdump_probe(const uint8_t *head, size_t len)
            memcmp(head, HV_KDUMP_SIGNATURE, HV_KDUMP_SIG_LEN) == 0;
 }
 
-static gboolean corrupt(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static gboolean corrupt(GError **err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(err, HV_ERROR, HV_ERROR_CORRUPT, msg);
-    g_free(msg);
-    return FALSE;
-}
-
 static gboolean in_file(const struct hv_dump *d, uint64_t off, uint64_t len)
 {
     return off <= d->src->size && len <= d->src->size - off;
@@ -71,14 +59,14 @@ static gboolean check_header(struct hv_dump *d, const struct hv_kdump_header *h,
         return FALSE;
     }
     if (h->block_size < 1024 || h->block_size > (1 << 18) || (bs & (bs - 1)) != 0)
-        return corrupt(err, "kdump block size %d is not a sane page size", h->block_size);
+        return hv_reader_corrupt(err, "kdump block size %d is not a sane page size", h->block_size);
     if (h->sub_hdr_size < 1)
-        return corrupt(err, "kdump sub-header size %d blocks is invalid", h->sub_hdr_size);
+        return hv_reader_corrupt(err, "kdump sub-header size %d blocks is invalid", h->sub_hdr_size);
     if (h->bitmap_blocks < 2 || h->bitmap_blocks % 2 != 0)
-        return corrupt(err, "kdump bitmap_blocks %u is not an even, non-zero count",
+        return hv_reader_corrupt(err, "kdump bitmap_blocks %u is not an even, non-zero count",
                        h->bitmap_blocks);
     if (h->status & ~(KNOWN_COMPRESSION | HV_KDUMP_INCOMPLETE | HV_KDUMP_EXCLUDED_VMEMMAP))
-        return corrupt(err, "kdump header status 0x%x has unknown bits", h->status);
+        return hv_reader_corrupt(err, "kdump header status 0x%x has unknown bits", h->status);
     (void)d;
     return TRUE;
 }
@@ -97,7 +85,7 @@ static gboolean read_sub_header(struct hv_dump *d, const struct hv_kdump_header 
     if (v >= 4 && sh->size_note > 0) {
         if (sh->offset_note < 0 || !in_file(d, (uint64_t)sh->offset_note, sh->size_note) ||
             sh->size_note > HV_READER_MAX_NOTES)
-            return corrupt(err, "kdump notes (offset %" G_GINT64_FORMAT ", %" G_GUINT64_FORMAT
+            return hv_reader_corrupt(err, "kdump notes (offset %" G_GINT64_FORMAT ", %" G_GUINT64_FORMAT
                            " bytes) lie outside the file", sh->offset_note, sh->size_note);
         uint8_t *blob = g_malloc(sh->size_note);
         if (!d->src->read_at(d->src, (uint64_t)sh->offset_note, blob, sh->size_note, err)) {
@@ -110,7 +98,7 @@ static gboolean read_sub_header(struct hv_dump *d, const struct hv_kdump_header 
     if (v >= 3 && sh->size_vmcoreinfo > 0) {
         if (sh->offset_vmcoreinfo < 0 || sh->size_vmcoreinfo > MAX_VMCOREINFO ||
             !in_file(d, (uint64_t)sh->offset_vmcoreinfo, sh->size_vmcoreinfo))
-            return corrupt(err, "kdump VMCOREINFO (offset %" G_GINT64_FORMAT ", %"
+            return hv_reader_corrupt(err, "kdump VMCOREINFO (offset %" G_GINT64_FORMAT ", %"
                            G_GUINT64_FORMAT " bytes) lies outside the file",
                            sh->offset_vmcoreinfo, sh->size_vmcoreinfo);
         uint8_t *text = g_malloc(sh->size_vmcoreinfo);
@@ -183,7 +171,7 @@ static gboolean kdump_open(struct hv_dump *d, GError **err)
 
     d->priv = p;
     if (d->src->size < sizeof(h))
-        return corrupt(err, "truncated kdump header (%" G_GUINT64_FORMAT " bytes)",
+        return hv_reader_corrupt(err, "truncated kdump header (%" G_GUINT64_FORMAT " bytes)",
                        d->src->size);
     if (!d->src->read_at(d->src, 0, &h, sizeof(h), err) || !check_header(d, &h, err))
         return FALSE;
@@ -194,20 +182,20 @@ static gboolean kdump_open(struct hv_dump *d, GError **err)
     p->max_mapnr = h.header_version >= 6 ? sh.max_mapnr_64 : h.max_mapnr;
     /* Before any arithmetic on it: near 2^64 the sizes below would wrap. */
     if (p->max_mapnr > MAX_BITMAP_BYTES * 8)
-        return corrupt(err, "kdump max_mapnr %" G_GUINT64_FORMAT " is implausibly large",
+        return hv_reader_corrupt(err, "kdump max_mapnr %" G_GUINT64_FORMAT " is implausibly large",
                        p->max_mapnr);
     const uint64_t half = (uint64_t)(h.bitmap_blocks / 2) * p->bs;
     const uint64_t bm1_off = (1 + (uint64_t)h.sub_hdr_size) * p->bs;
     const uint64_t bm2_off = bm1_off + half;
     const uint64_t need = (p->max_mapnr + 7) / 8;
     if (need > half)
-        return corrupt(err, "kdump bitmaps (%" G_GUINT64_FORMAT " bytes each) are too small"
+        return hv_reader_corrupt(err, "kdump bitmaps (%" G_GUINT64_FORMAT " bytes each) are too small"
                        " for max_mapnr %" G_GUINT64_FORMAT, half, p->max_mapnr);
     if (need > MAX_BITMAP_BYTES)
-        return corrupt(err, "kdump max_mapnr %" G_GUINT64_FORMAT " is implausibly large",
+        return hv_reader_corrupt(err, "kdump max_mapnr %" G_GUINT64_FORMAT " is implausibly large",
                        p->max_mapnr);
     if (!in_file(d, bm1_off, 2 * half))
-        return corrupt(err, "kdump bitmaps (offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+        return hv_reader_corrupt(err, "kdump bitmaps (offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
                        " bytes) lie outside the file", bm1_off, 2 * half);
     p->nwords = (p->max_mapnr + 63) / 64;
     p->bm1 = load_bitmap(d, bm1_off, need, p->nwords, p->max_mapnr, err);
@@ -230,7 +218,7 @@ static gboolean kdump_open(struct hv_dump *d, GError **err)
     p->n_desc = total;
     p->desc_off = bm2_off + half;
     if (!in_file(d, p->desc_off, p->n_desc * sizeof(struct hv_kdump_page_desc)))
-        return corrupt(err, "kdump page descriptors (%" G_GUINT64_FORMAT " at offset %"
+        return hv_reader_corrupt(err, "kdump page descriptors (%" G_GUINT64_FORMAT " at offset %"
                        G_GUINT64_FORMAT ") lie outside the file", p->n_desc, p->desc_off);
     p->cbuf = g_malloc(p->bs);
 
@@ -293,13 +281,13 @@ static enum hv_read_status kdump_read_page(struct hv_dump *d, uint64_t pfn,
     if (!d->src->read_at(d->src, p->desc_off + idx * sizeof(pd), &pd, sizeof(pd), err))
         return HV_READ_ERROR;
     if (pd.offset < 0 || !in_file(d, (uint64_t)pd.offset, pd.size)) {
-        corrupt(err, "descriptor of pfn 0x%" G_GINT64_MODIFIER "x points outside the file"
+        hv_reader_corrupt(err, "descriptor of pfn 0x%" G_GINT64_MODIFIER "x points outside the file"
                 " (offset %" G_GINT64_FORMAT ", %u bytes)", pfn, pd.offset, pd.size);
         return HV_READ_ERROR;
     }
     if (pd.flags == 0) {
         if (pd.size != p->bs) {
-            corrupt(err, "raw page of pfn 0x%" G_GINT64_MODIFIER "x has size %u, not %u",
+            hv_reader_corrupt(err, "raw page of pfn 0x%" G_GINT64_MODIFIER "x has size %u, not %u",
                     pfn, pd.size, p->bs);
             return HV_READ_ERROR;
         }
@@ -307,12 +295,12 @@ static enum hv_read_status kdump_read_page(struct hv_dump *d, uint64_t pfn,
                    ? HV_READ_OK : HV_READ_ERROR;
     }
     if ((pd.flags & ~KNOWN_COMPRESSION) || (pd.flags & (pd.flags - 1))) {
-        corrupt(err, "descriptor of pfn 0x%" G_GINT64_MODIFIER "x has unknown flags 0x%x",
+        hv_reader_corrupt(err, "descriptor of pfn 0x%" G_GINT64_MODIFIER "x has unknown flags 0x%x",
                 pfn, pd.flags);
         return HV_READ_ERROR;
     }
     if (pd.size == 0 || pd.size > p->bs) {
-        corrupt(err, "compressed page of pfn 0x%" G_GINT64_MODIFIER "x has size %u"
+        hv_reader_corrupt(err, "compressed page of pfn 0x%" G_GINT64_MODIFIER "x has size %u"
                 " (page size %u)", pfn, pd.size, p->bs);
         return HV_READ_ERROR;
     }
@@ -335,7 +323,7 @@ static gboolean kdump_verify(struct hv_dump *d, GError **err)
     for (uint64_t w = 0; w < p->nwords; w++) {
         uint64_t stray = p->bm2[w] & ~p->bm1[w];
         if (stray)
-            return corrupt(err, "pfn 0x%" G_GINT64_MODIFIER "x is dumped (2nd bitmap) but"
+            return hv_reader_corrupt(err, "pfn 0x%" G_GINT64_MODIFIER "x is dumped (2nd bitmap) but"
                            " absent from the 1st bitmap",
                            w * 64 + (uint64_t)__builtin_ctzll(stray));
     }

@@ -58,4 +58,7 @@ void hv_reader_set_vmcoreinfo(struct hv_dump *d, const uint8_t *text, size_t len
  * or overlap.  Ranges must come in increasing start order. */
 void hv_reader_add_range(struct hv_dump *d, uint64_t start, uint64_t end);
 
+/* Sets an HV_ERROR_CORRUPT error with a formatted message; returns FALSE. */
+gboolean hv_reader_corrupt(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 #endif

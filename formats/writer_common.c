@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "formats/writer_common.h"
+#include "formats/hv_error.h"
+
+const uint8_t hv_zero_page[HV_MAX_PAGE_SIZE];
+
+gboolean hv_writer_check_inputs(const struct hv_range *ranges, size_t n,
+                                const struct hv_dump_meta *meta, GError **err)
+{
+    uint32_t ps = meta->page_size;
+
+    if (ps < 512 || ps > HV_MAX_PAGE_SIZE || (ps & (ps - 1))) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "unsupported page size %u", ps);
+        return FALSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ranges[i].size == 0 || ranges[i].start % ps || ranges[i].size % ps ||
+            (i > 0 && ranges[i].start < ranges[i - 1].start + ranges[i - 1].size)) {
+            g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                        "memory range %zu [0x%" G_GINT64_MODIFIER "x, +0x%"
+                        G_GINT64_MODIFIER "x) is empty, unaligned or out of order",
+                        i, ranges[i].start, ranges[i].size);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
