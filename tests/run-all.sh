@@ -8,6 +8,7 @@ set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${HVDUMP_BUILD:-$SRC/build}
 ASAN=${HVDUMP_BUILD_ASAN:-$SRC/build-asan}
+FUZZ=${HVDUMP_BUILD_FUZZ:-$SRC/build-fuzz}
 cd "$SRC"
 
 sh tests/setup/install-deps.sh || { echo "run-all: cannot install dependencies"; echo "0 passed, 1 failed"; exit 1; }
@@ -26,6 +27,12 @@ setup "$BUILD" -Dwerror=true || status=1
 ninja -C "$BUILD" || status=1
 setup "$ASAN" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || status=1
 ninja -C "$ASAN" || status=1
+if [ -f "$FUZZ/build.ninja" ]; then
+    meson setup --reconfigure "$FUZZ" -Dwerror=true -Dfuzzing=true >/dev/null || status=1
+else
+    CC=clang meson setup "$FUZZ" -Dwerror=true -Dfuzzing=true >/dev/null || status=1
+fi
+ninja -C "$FUZZ" || status=1
 if [ $status -ne 0 ]; then
     echo "run-all: build failed"
     echo "0 passed, 1 failed"
@@ -36,8 +43,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 meson test -C "$BUILD" --print-errorlogs --num-processes 1 ${HVDUMP_TEST_ARGS:-} || status=1
 meson test -C "$ASAN" --print-errorlogs --num-processes 2 --suite unit --suite sanitize || status=1
+meson test -C "$FUZZ" --print-errorlogs --num-processes 1 --suite fuzz || status=1
 
-/usr/bin/python3 - "$BUILD/meson-logs/testlog.json" "$ASAN/meson-logs/testlog.json" <<'PY'
+/usr/bin/python3 - "$BUILD/meson-logs/testlog.json" "$ASAN/meson-logs/testlog.json" "$FUZZ/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
