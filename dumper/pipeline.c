@@ -23,6 +23,7 @@ struct slot {
     uint64_t seq;
     uint64_t gpa;
     size_t n;
+    gboolean mapped;        /* pages come from src map(), not from in */
     uint8_t *in;            /* batch_pages * page_size, for read() */
     uint8_t *out;           /* batch_pages * out_stride, compressed pages */
     uint8_t *absent;        /* batch_pages */
@@ -127,6 +128,7 @@ static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_codec *c
     if (serial)
         g_mutex_lock(&p->read_lock);
     const uint8_t *data = src->ops->map ? src->ops->map(src, s->gpa, s->n) : NULL;
+    s->mapped = data != NULL;
     if (!data) {
         ok = src->ops->read(src, s->gpa, s->n, s->in, s->absent, err);
         data = s->in;
@@ -286,6 +288,10 @@ static void writer_loop(struct pipeline *p, const struct hv_writer_ops *wops,
             return;
         }
         account(st, s, p->page_size);
+        /* Written out: let the source drop the mapped pages, so that RSS
+         * stays at n_slots batches rather than the guest's size. */
+        if (s->mapped && p->src->ops->unmap)
+            p->src->ops->unmap(p->src, s->gpa, s->n);
         if (p->cfg->progress)
             hv_progress_update(p->cfg->progress, st->bytes_in, st->bytes_out);
         g_mutex_lock(&p->lock);

@@ -27,6 +27,11 @@ struct gm_source_ops {
     const uint8_t *(*map)(struct gm_source *s, uint64_t gpa, size_t n_pages);
     void (*close)(struct gm_source *s);
     gboolean thread_safe; /* read() may run in several threads at once */
+    /* Optional: the caller is done with the n_pages at gpa that map()
+     * returned.  The source may drop them from this process's resident set
+     * (a mapped file's pages otherwise all count in RSS, so RSS would grow
+     * with guest size); a later map() of the range stays valid. */
+    void (*unmap)(struct gm_source *s, uint64_t gpa, size_t n_pages);
 };
 
 struct gm_source {

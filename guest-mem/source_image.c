@@ -73,6 +73,17 @@ static const uint8_t *image_map(struct gm_source *s, uint64_t gpa, size_t n_page
     return im ? im->base + (gpa - im->gpa) : NULL;
 }
 
+/* The pipeline is past these pages: zap them from our page tables.  The
+ * mapping is shared and read-only, so nothing is lost (the page cache keeps
+ * the data, a later access faults it back in); without this, RSS ends up
+ * holding the whole image. */
+static void image_unmap(struct gm_source *s, uint64_t gpa, size_t n_pages)
+{
+    const uint8_t *p = image_map(s, gpa, n_pages);
+    if (p)
+        madvise((void *)p, n_pages * s->page_size, MADV_DONTNEED);
+}
+
 static gboolean image_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
                            uint8_t *buf, uint8_t *absent, GError **err)
 {
@@ -108,6 +119,7 @@ static const struct gm_source_ops image_ops = {
     .map = image_map,
     .close = image_close,
     .thread_safe = TRUE,
+    .unmap = image_unmap,
 };
 
 static int cmp_image(const void *a, const void *b)

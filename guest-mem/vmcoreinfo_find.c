@@ -115,10 +115,10 @@ static gboolean scan_pass(struct scan *sc, size_t step, GError **err)
         for (uint64_t off = 0; off < b->size && !sc->best;) {
             size_t np = (size_t)MIN((uint64_t)CHUNK_PAGES, (b->size - off) / ps);
             size_t bytes = np * ps;
-            const uint8_t *p = NULL;
+            const uint8_t *p = NULL, *mapped = NULL;
 
             if (sc->src->ops->map)
-                p = sc->src->ops->map(sc->src, b->gpa + off, np);
+                p = mapped = sc->src->ops->map(sc->src, b->gpa + off, np);
             if (!p) {
                 if (!sc->src->ops->read(sc->src, b->gpa + off, np, sc->buf, NULL, err))
                     return FALSE;
@@ -141,6 +141,9 @@ static gboolean scan_pass(struct scan *sc, size_t step, GError **err)
                     q++;
                 }
             }
+            /* A whole-memory scan must not leave all of it resident. */
+            if (mapped && sc->src->ops->unmap)
+                sc->src->ops->unmap(sc->src, b->gpa + off, np);
             off += bytes;
         }
     }

@@ -156,6 +156,53 @@ static void test_at_in_name(void)
     g_free(sub);
 }
 
+/* Resident KiB of the mapping that starts at addr, from /proc/self/smaps. */
+static long mapping_rss_kib(const void *addr)
+{
+    char *text = NULL;
+    g_assert_true(g_file_get_contents("/proc/self/smaps", &text, NULL, NULL));
+    char *want = g_strdup_printf("\n%lx-", (unsigned long)(uintptr_t)addr);
+    char *at = strstr(text, want);
+    long kib = -1;
+    if (at) {
+        char *rss = strstr(at, "\nRss:");
+        g_assert_nonnull(rss);
+        kib = strtol(rss + 5, NULL, 10);
+    }
+    g_free(want);
+    g_free(text);
+    return kib;
+}
+
+/* unmap() must drop touched pages from RSS (otherwise RSS grows with the
+ * image) while a later map() of the range still reads the right bytes. */
+static void test_unmap_drops_rss(void)
+{
+    const size_t pages = 64;
+    char *img = make_image("rss.img", pages, 3);
+    char *spec = g_strdup_printf("%s@0", img);
+    const char *specs[] = {spec};
+    GError *err = NULL;
+    struct gm_source *s = gm_source_image_open(specs, 1, PS, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(s->ops->unmap);
+    const volatile uint8_t *m = s->ops->map(s, 0, pages);
+    g_assert_nonnull((const void *)m);
+    unsigned sum = 0;
+    for (size_t i = 0; i < pages * PS; i += PS)
+        sum += m[i];
+    (void)sum;
+    g_assert_cmpint(mapping_rss_kib((const void *)m), >=, (long)(pages * PS / 1024));
+    s->ops->unmap(s, 0, pages);
+    g_assert_cmpint(mapping_rss_kib((const void *)m), ==, 0);
+    const uint8_t *again = s->ops->map(s, 5 * PS, 1);
+    g_assert_nonnull(again);
+    g_assert_cmpuint(again[9], ==, (uint8_t)((5 + 3) ^ (5 * PS + 9)));
+    gm_source_close(s);
+    g_free(spec);
+    g_free(img);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -165,6 +212,7 @@ int main(int argc, char **argv)
     g_test_add_func("/source_image/overlap", test_overlap);
     g_test_add_func("/source_image/sorted-map-read", test_sorted_map_read);
     g_test_add_func("/source_image/at-in-name", test_at_in_name);
+    g_test_add_func("/source_image/unmap-drops-rss", test_unmap_drops_rss);
     int rc = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
