@@ -17,8 +17,7 @@ extern char **environ;
 #define GUARDIAN_FD 3
 #define RECONNECT_TRIES 100   /* x 100 ms: QEMU may need a moment */
 
-gboolean hv_guardian_start_qmp(struct hv_guardian *g, const char *qmp_path,
-                               const char *partial, GError **err)
+static gboolean start(struct hv_guardian *g, char *const argv[], GError **err)
 {
     int p[2];
     g->pid = 0;
@@ -35,8 +34,6 @@ gboolean hv_guardian_start_qmp(struct hv_guardian *g, const char *qmp_path,
     posix_spawnattr_init(&attr);
     /* Own session: ^C on the terminal must not take the guardian along. */
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-    char *argv[] = {"hvdump", "__guardian", "qmp", (char *)qmp_path,
-                    (char *)(partial ? partial : "-"), NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -61,6 +58,23 @@ static void say(struct hv_guardian *g, char c)
     do
         n = write(g->fd, &c, 1);
     while (n < 0 && errno == EINTR);
+}
+
+gboolean hv_guardian_start_qmp(struct hv_guardian *g, const char *qmp_path,
+                               const char *partial, GError **err)
+{
+    char *const argv[] = {"hvdump", "__guardian", "qmp", (char *)qmp_path,
+                          (char *)(partial ? partial : "-"), NULL};
+    return start(g, argv, err);
+}
+
+gboolean hv_guardian_start_libvirt(struct hv_guardian *g, const char *uri,
+                                   const char *uuid, const char *partial,
+                                   GError **err)
+{
+    char *const argv[] = {"hvdump", "__guardian", "libvirt", (char *)(uri ? uri : "-"),
+                          (char *)uuid, (char *)(partial ? partial : "-"), NULL};
+    return start(g, argv, err);
 }
 
 void hv_guardian_arm(struct hv_guardian *g)
@@ -116,10 +130,12 @@ static void rescue_qmp(const char *path)
                     "stayed unreachable; the guest may still be paused\n", path);
 }
 
-int hv_guardian_main(int argc, char **argv)
+int hv_guardian_main(int argc, char **argv, hv_guardian_libvirt_fn rescue_libvirt)
 {
-    /* argv: __guardian qmp SOCKET PARTIAL */
-    if (argc != 4 || strcmp(argv[1], "qmp") != 0)
+    /* argv: __guardian qmp SOCKET PARTIAL | __guardian libvirt URI UUID PARTIAL */
+    gboolean qmp = argc == 4 && strcmp(argv[1], "qmp") == 0;
+    gboolean lv = argc == 5 && strcmp(argv[1], "libvirt") == 0 && rescue_libvirt;
+    if (!qmp && !lv)
         return 2;
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
@@ -141,10 +157,14 @@ int hv_guardian_main(int argc, char **argv)
     }
     if (!armed)
         return 0;
-    rescue_qmp(argv[2]);
+    const char *partial = argv[argc - 1];
+    if (qmp)
+        rescue_qmp(argv[2]);
+    else
+        rescue_libvirt(strcmp(argv[2], "-") ? argv[2] : NULL, argv[3]);
     /* The partial file was held with an flock by the dead process; it is
      * ours to remove now that nobody writes it. */
-    if (strcmp(argv[3], "-") != 0 && unlink(argv[3]) == 0)
-        fprintf(stderr, "hvdump: guardian: removed %s\n", argv[3]);
+    if (strcmp(partial, "-") != 0 && unlink(partial) == 0)
+        fprintf(stderr, "hvdump: guardian: removed %s\n", partial);
     return 0;
 }

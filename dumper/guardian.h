@@ -24,13 +24,20 @@ struct hv_guardian {
  * NULL.  Failing to start is an error: we do not pause without one. */
 gboolean hv_guardian_start_qmp(struct hv_guardian *g, const char *qmp_path,
                                const char *partial, GError **err);
+/* The same for a libvirt domain (uri NULL = default): the guardian resumes
+ * it with virDomainResume if it is still paused by a user request. */
+gboolean hv_guardian_start_libvirt(struct hv_guardian *g, const char *uri,
+                                   const char *uuid, const char *partial,
+                                   GError **err);
 void hv_guardian_arm(struct hv_guardian *g);
 /* Tells the guardian all is well and reaps it.  Safe on a zeroed struct
  * (with fd = -1) and twice. */
 void hv_guardian_release(struct hv_guardian *g);
 
-/* The guardian process itself: `hvdump __guardian qmp SOCKET PARTIAL|-`,
- * reading the pipe on fd 3. */
-int hv_guardian_main(int argc, char **argv);
+/* The guardian process itself: `hvdump __guardian qmp SOCKET PARTIAL|-` or
+ * `hvdump __guardian libvirt URI|- UUID PARTIAL|-`, reading the pipe on
+ * fd 3.  rescue_libvirt is NULL in builds without libvirt. */
+typedef void (*hv_guardian_libvirt_fn)(const char *uri, const char *uuid);
+int hv_guardian_main(int argc, char **argv, hv_guardian_libvirt_fn rescue_libvirt);
 
 #endif

@@ -14,7 +14,7 @@ static gboolean dump_domain(const char *uri, const char *domain,
                             const struct hv_job_opts *job, gboolean live,
                             struct hv_job_result *res, GError **err)
 {
-    struct hv_libvirt_dump_opts o = {.job = *job, .live = live};
+    struct hv_libvirt_dump_opts o = {.job = *job, .live = live, .guardian = TRUE, .uri = uri};
     struct hv_libvirt_dump_result r;
     memset(&r, 0, sizeof r);
     gboolean ok = hv_libvirt_dump_by_name(uri, domain, &o, &r, err);
@@ -28,7 +28,17 @@ static int cli_dump(int argc, char **argv)
 {
     return hv_cli_dump_with_domains(argc, argv, dump_domain);
 }
+
+static int guardian(int argc, char **argv)
+{
+    return hv_guardian_main(argc, argv, hv_libvirt_guardian_rescue);
+}
 #else
+static int guardian(int argc, char **argv)
+{
+    return hv_guardian_main(argc, argv, NULL);
+}
+
 static int cli_dump(int argc, char **argv)
 {
     return hv_cli_dump(argc, argv);
@@ -50,7 +60,7 @@ static const struct command commands[] = {
     {"list", hv_cmd_list, "list libvirt domains and whether they can be dumped"},
 #endif
     {"--daemon", hv_cli_daemon_client, "SOCKET dump DOMAIN: have hvdumpd take a dump"},
-    {"__guardian", hv_guardian_main, NULL}, /* internal: see guardian.h */
+    {"__guardian", guardian, NULL}, /* internal: see guardian.h */
 };
 
 static void usage(FILE *out)

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "dumper/guardian.h"
 #include "dumper/guest_meta.h"
+#include "dumper/output.h"
 #include "dumper/libvirt_conn.h"
 #include "dumper/libvirt_monitor.h"
 #include "formats/hv_error.h"
@@ -71,6 +73,7 @@ void hv_libvirt_dump_result_clear(struct hv_libvirt_dump_result *r)
 
 struct resume_ctx {
     struct hv_libvirt_target *t;
+    struct hv_guardian *guardian;
 };
 
 static void resume_when_read(void *ud)
@@ -79,6 +82,33 @@ static void resume_when_read(void *ud)
     g_autoptr(GError) e = NULL;
     if (!hv_libvirt_target_resume(rc->t, &e))
         g_printerr("hvdump: warning: %s\n", e->message);
+    else
+        hv_guardian_release(rc->guardian);
+}
+
+static void arm_guardian(void *ud)
+{
+    hv_guardian_arm(ud);
+}
+
+/* hvdump died holding the domain paused: resume it if it is still paused
+ * by a user request (ours), not if it crashed or was stopped otherwise. */
+void hv_libvirt_guardian_rescue(const char *uri, const char *uuid)
+{
+    virConnectPtr conn = virConnectOpen(uri);
+    virDomainPtr dom = conn ? virDomainLookupByUUIDString(conn, uuid) : NULL;
+    int state = 0, reason = 0;
+    if (dom && virDomainGetState(dom, &state, &reason, 0) == 0 &&
+        state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_USER)
+        g_printerr("hvdump: guardian: hvdump died; %s\n",
+                   virDomainResume(dom) == 0 ? "domain resumed" : "could not resume the domain");
+    else if (!dom)
+        g_printerr("hvdump: guardian: hvdump died and domain %s could not be reached; "
+                   "it may still be paused\n", uuid);
+    if (dom)
+        virDomainFree(dom);
+    if (conn)
+        virConnectClose(conn);
 }
 
 static char *kernel_release_of(const struct hv_guest_meta *gm)
@@ -98,6 +128,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
     gboolean ok = FALSE, have_meta = FALSE;
     struct gm_source *src = NULL;
     GArray *cpus = NULL;
+    struct hv_guardian guardian = {.pid = 0, .fd = -1};
 
     memset(res, 0, sizeof *res);
     hv_libvirt_target_from_domain(&t, dom);
@@ -110,6 +141,21 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
         goto out;
     for (size_t i = 0; i < src->n_blocks; i++)
         res->guest_bytes += src->blocks[i].size;
+    if (!opts->live && opts->guardian) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        g_autofree char *partial = NULL;
+        const struct hv_job_opts *j = &opts->job;
+        if (j->output_fd < 0 && j->output_path && strcmp(j->output_path, "-") != 0)
+            partial = hv_output_partial_path(j->output_path);
+        if (virDomainGetUUIDString(dom, uuid) < 0) {
+            hv_libvirt_error(err, HV_ERROR_GUEST, "cannot get the domain's UUID");
+            goto out;
+        }
+        if (!hv_guardian_start_libvirt(&guardian, opts->uri, uuid, partial, err))
+            goto out;
+        t.pause.before_suspend = arm_guardian;
+        t.pause.before_suspend_ud = &guardian;
+    }
     if (!opts->live && !hv_libvirt_target_pause(&t, err))
         goto out;
     int64_t now = g_get_real_time();
@@ -128,7 +174,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
         g_printerr("hvdump: %s: warning: %s\n", virDomainGetName(dom), gm.warning);
     res->kernel_release = kernel_release_of(&gm);
 
-    struct resume_ctx rc = { &t };
+    struct resume_ctx rc = { &t, &guardian };
     struct hv_job_opts jo = opts->job;
     jo.source_done = resume_when_read;
     jo.source_done_ud = &rc;
@@ -136,6 +182,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
 out:
     /* Resume before anything else goes away: the guest matters most. */
     hv_libvirt_target_close(&t);
+    hv_guardian_release(&guardian);
     if (have_meta)
         hv_guest_meta_clear(&gm);
     if (cpus)

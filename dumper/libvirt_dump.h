@@ -45,7 +45,15 @@ void hv_libvirt_target_close(struct hv_libvirt_target *t);
 struct hv_libvirt_dump_opts {
     struct hv_job_opts job;   /* output, format, cancel flag, ... */
     gboolean live;            /* do not pause the guest */
+    /* Run a guardian (dumper/guardian.h) that resumes the domain if this
+     * process dies while holding it paused.  Only for the hvdump binary,
+     * which can re-execute itself as `hvdump __guardian`. */
+    gboolean guardian;
+    const char *uri;          /* for the guardian's own connection */
 };
+
+/* The guardian's rescue for a libvirt domain (see guardian.h). */
+void hv_libvirt_guardian_rescue(const char *uri, const char *uuid);
 
 struct hv_libvirt_dump_result {
     struct hv_job_result job;

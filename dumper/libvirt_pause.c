@@ -17,6 +17,8 @@ gboolean hv_libvirt_pause_begin(struct hv_libvirt_pause *p, virDomainPtr dom,
     }
     if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_BLOCKED)
         return TRUE;
+    if (p->before_suspend)
+        p->before_suspend(p->before_suspend_ud);
     if (virDomainSuspend(dom) < 0) {
         hv_libvirt_error(err, HV_ERROR_GUEST, "cannot pause the domain");
         return FALSE;

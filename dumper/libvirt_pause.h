@@ -12,6 +12,10 @@
 struct hv_libvirt_pause {
     virDomainPtr dom;     /* referenced while paused by us */
     gboolean we_paused;
+    /* Optional, set by the caller: called just before a running domain is
+     * suspended (the guardian is armed there). */
+    void (*before_suspend)(void *ud);
+    void *before_suspend_ud;
 };
 
 /* Suspends dom when it is running; a paused or crashed domain is left as is

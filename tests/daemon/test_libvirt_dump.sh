@@ -37,6 +37,20 @@ check "dump of a paused domain" "$HVDUMP" dump "$NAME" "$WORK/paused.kdump" --pr
 check "paused domain stays paused" lv_wait_state "$NAME" paused 5
 $LV_VIRSH resume "$NAME" >/dev/null
 
+# SIGKILL mid-dump: the guardian resumes the domain and removes the partial.
+"$HVDUMP" dump "$NAME" "$WORK/killed.kdump" --format kdump-zlib --threads 1 \
+    --progress=json 2>"$WORK/killed.progress" &
+kpid=$!
+i=0
+while ! grep -q '"progress"' "$WORK/killed.progress" 2>/dev/null && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+check "SIGKILL test: dump under way, domain paused" lv_wait_state "$NAME" paused 2
+kill -9 $kpid; wait $kpid 2>/dev/null
+check "SIGKILL of hvdump: guardian resumes the domain" lv_wait_state "$NAME" running 15
+sleep 1
+check "SIGKILL of hvdump: no partial file left" test ! -e "$WORK/killed.kdump.partial" -a ! -e "$WORK/killed.kdump"
+
 # Errors: one line, non-zero, no file.
 msg=$("$HVDUMP" dump no-such-domain-$$ "$WORK/x.kdump" 2>&1); rc=$?
 check "unknown domain: exit 1" test $rc -eq 1
