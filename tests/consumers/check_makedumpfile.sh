@@ -9,7 +9,22 @@
 #   `makedumpfile -R` (which must succeed), and the result is re-filtered.
 #   -x vmlinux is passed by default (makedumpfile then takes its symbols from
 #   the debug kernel); --no-x makes it rely on the VMCOREINFO in the dump.
-# Exit 0 only if every step passes; prints one line per step.
+# Exit 0 only if every step passes, 77 when only the -d 31 step could not
+# run because this makedumpfile lacks the file's compression (Debian's has
+# no zstd and no snappy: "zstd compression unsupported"); prints one line
+# per step.
+#
+# Why -d 31 on a kdump input may fail with only "makedumpfile Failed."
+# (makedumpfile 1.7.2, seen with QEMU's and hvdump's kdump files of a
+# 512 MiB guest): the dump also holds the 256 KiB BIOS ROM at 0xfffc0000,
+# so the header's max_mapnr is 0x100000. While refiltering, makedumpfile
+# lowers max_mapnr to the end of the guest's mem_map (0x20000), recomputes
+# the bitmap length from it, and then looks for the input's 2nd bitmap at
+# that new half-length, i.e. inside the input's 1st bitmap (zeros there):
+# every page is excluded and get_num_dumpable() returns 0, silently. The
+# same file without the ROM pages passes. ELF inputs are not affected.
+# Without -x makedumpfile takes its symbols from the dump's VMCOREINFO
+# (what kdump does), and runs in about a second instead of ~20 s.
 set -u
 VMCORE=""
 KDIR=${HVDUMP_KERNEL_DIR:-$HOME/.cache/hvdump/kernel}
@@ -52,6 +67,12 @@ if makedumpfile -c -d 31 $XARG "$IN" "$TMP/filtered" > "$TMP/d.log" 2>&1; then
     ok "-d 31 re-filtered ($(stat -c %s "$TMP/filtered") bytes)"
     [ "$(head -c 8 "$TMP/filtered")" = "KDUMP   " ] && ok "output is kdump-compressed" \
         || fail "output has no KDUMP signature"
+elif why=$(grep -m1 -E '(zstd|snappy|lzo) compression unsupported' "$TMP/d.log"); then
+    # Debian builds makedumpfile without zstd and snappy: the file may be
+    # fine, this makedumpfile just cannot decompress its pages.
+    echo "makedumpfile: SKIP -d 31: this makedumpfile cannot read the pages ($why)"
+    [ $FAILS -eq 0 ] && exit 77
+    exit 1
 else
     fail "-d 31 failed: $(grep -v '^$' "$TMP/d.log" | tail -4 | tr '\n' ' ')"
 fi
