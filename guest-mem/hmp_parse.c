@@ -261,6 +261,14 @@ static gboolean parse_reg_line(struct hv_cpu_x86_64 *c, const char *line, gboole
             seg->base = v[1];
             seg->limit = (uint32_t)v[2];
             seg->flags = (uint32_t)v[3];
+            /* QEMU prints flags & 0x00ffff00; in the raw descriptor word its
+             * CPU note carries, bits 0-7 and 24-31 are base bits 16-23 and
+             * 24-31.  For LDT and TR the cached base is the descriptor's, so
+             * those bits can be restored; for the others (FS/GS bases come
+             * from MSRs) they cannot, and are 0 for flat segments anyway. */
+            if (seg == &c->ldt || seg == &c->tr)
+                seg->flags |= (uint32_t)((seg->base >> 16) & 0xff) |
+                              (uint32_t)((seg->base >> 24) & 0xff) << 24;
         }
         g_free(l);
         return ok;

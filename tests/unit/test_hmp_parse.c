@@ -154,6 +154,8 @@ static void test_registers(void)
     g_assert_cmphex(c0->tr.selector, ==, 0x40);
     g_assert_cmphex(c0->tr.base, ==, 0xfffffe0000003000ull);
     g_assert_cmphex(c0->tr.limit, ==, 0x4087);
+    /* HMP's masked flags plus base bits 16-23 (0x00) and 24-31 (0x00),
+     * the raw word QEMU's own CPU note carries. */
     g_assert_cmphex(c0->tr.flags, ==, 0x8900);
     g_assert_cmphex(c0->gdt.base, ==, 0xfffffe0000001000ull);
     g_assert_cmphex(c0->gdt.limit, ==, 0x7f);
@@ -168,6 +170,8 @@ static void test_registers(void)
     g_assert_cmphex(c1->rip, ==, 0xffffffffb5a3d023ull);
     g_assert_cmphex(c1->rcx, ==, 0xc0000080);
     g_assert_cmphex(c1->gs.base, ==, 0xffff88b2df500000ull);
+    /* TSS at ...03e000: base bits 16-23 (0x03) restored in the low byte. */
+    g_assert_cmphex(c1->tr.flags, ==, 0x8903);
     g_assert_cmphex(c1->gdt.base, ==, 0xfffffe000003c000ull);
     g_assert_cmphex(c1->cr[4], ==, 0x6a0);
     g_array_unref(a);
