@@ -40,6 +40,16 @@ static void client_close(struct client *c)
     g_clear_object(&c->conn);
 }
 
+/* A string member of o, or dflt when o is NULL or it is absent or not a
+ * string. */
+static const char *member_string(JsonObject *o, const char *name, const char *dflt)
+{
+    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+        return dflt;
+    return json_node_get_string(n);
+}
+
 /* Sends {"execute":cmd,"arguments":args}; returns the "return" node (owned
  * by *parser) or NULL with err "CLASS: desc". */
 static JsonNode *call(struct client *c, const char *cmd, JsonObject *args, JsonParser **parser,
@@ -68,12 +78,13 @@ static JsonNode *call(struct client *c, const char *cmd, JsonObject *args, JsonP
     JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
     if (o && json_object_has_member(o, "return"))
         return json_object_get_member(o, "return");
-    JsonObject *e = o ? json_object_get_object_member(o, "error") : NULL;
-    const char *cls = e ? json_object_get_string_member_with_default(e, "class", "?") : "?";
+    /* Members are type-checked: the typed getters would print criticals. */
+    JsonNode *en = o ? json_object_get_member(o, "error") : NULL;
+    JsonObject *e = en && JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
+    const char *cls = member_string(e, "class", "?");
     g_set_error(err, HV_ERROR, strcmp(cls, "PermissionDenied") == 0 ? HV_ERROR_PERMISSION
                                                                    : HV_ERROR_FAILED,
-                "%s: %s", cls, e ? json_object_get_string_member_with_default(e, "desc", "?")
-                                 : "malformed reply");
+                "%s: %s", cls, e ? member_string(e, "desc", "?") : "malformed reply");
     return NULL;
 }
 

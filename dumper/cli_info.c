@@ -41,7 +41,16 @@ static gboolean count_zero_pages(struct hv_dump *d, struct info_facts *f, GError
     gboolean ok = TRUE;
 
     for (size_t i = 0; ok && i < f->n_ranges; i++) {
-        for (uint64_t pfn = r[i].start / ps; pfn < (r[i].start + r[i].size) / ps; pfn++) {
+        const uint64_t end = (r[i].start + r[i].size) / ps;
+        for (uint64_t pfn = r[i].start / ps; pfn < end; pfn++) {
+            /* Pages no file data backs are zero by definition: count them
+             * without reading (a damaged p_memsz can make terabytes). */
+            uint64_t next = MIN(hv_dump_next_data_pfn(d, pfn), end);
+            if (next > pfn) {
+                f->zero_pages += next - pfn;
+                pfn = next - 1;
+                continue;
+            }
             enum hv_read_status st = hv_dump_read_page(d, pfn, buf, err);
             if (st == HV_READ_ERROR) {
                 ok = FALSE;

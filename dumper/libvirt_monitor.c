@@ -9,6 +9,7 @@
 
 #include "dumper/libvirt_conn.h"
 #include "formats/hv_error.h"
+#include "guest-mem/qmp_msg.h"
 
 struct lv_monitor {
     struct gm_monitor base;
@@ -36,27 +37,26 @@ static char *lv_hmp(struct gm_monitor *m, const char *line, GError **err)
     return ret;
 }
 
-/* libvirt hands back QMP's whole reply object; callers want "return". */
+/* libvirt hands back QMP's whole reply object; callers want "return".
+ * qmp_msg_parse() type-checks it like a reply read from QEMU directly. */
 static char *reply_return(const char *reply, GError **err)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, reply, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "malformed QMP reply from libvirt");
+    struct qmp_msg m;
+    char *ret = NULL;
+
+    if (!qmp_msg_parse(reply, &m, err)) {
+        g_prefix_error(err, "QMP reply from libvirt: ");
         return NULL;
     }
-    JsonObject *o = json_node_get_object(json_parser_get_root(p));
-    if (json_object_has_member(o, "return"))
-        return json_to_string(json_object_get_member(o, "return"), FALSE);
-    if (json_object_has_member(o, "error")) {
-        JsonObject *e = json_object_get_object_member(o, "error");
-        const char *cls = e ? json_object_get_string_member_with_default(e, "class", "?") : "?";
-        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?") : "?";
-        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP error %s: %s", cls, desc);
-        return NULL;
-    }
-    g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP reply without return or error");
-    return NULL;
+    if (m.kind == QMP_MSG_RETURN)
+        ret = json_to_string(m.ret, FALSE);
+    else if (m.kind == QMP_MSG_ERROR)
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP error %s: %s", m.error_class,
+                    m.error_desc);
+    else
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP reply without return or error");
+    qmp_msg_clear(&m);
+    return ret;
 }
 
 static char *lv_qmp(struct gm_monitor *m, const char *json, GError **err)

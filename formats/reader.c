@@ -157,6 +157,11 @@ enum hv_read_status hv_dump_read_page(struct hv_dump *d, uint64_t pfn,
     return d->ops->read_page(d, pfn, buf, err);
 }
 
+uint64_t hv_dump_next_data_pfn(struct hv_dump *d, uint64_t pfn)
+{
+    return d->ops->next_data_pfn ? d->ops->next_data_pfn(d, pfn) : pfn;
+}
+
 gboolean hv_dump_verify(struct hv_dump *d,
                         void (*progress_cb)(uint64_t done, uint64_t total, void *ud),
                         void *ud, GError **err)
@@ -170,7 +175,18 @@ gboolean hv_dump_verify(struct hv_dump *d,
     uint8_t *buf = g_malloc(ps);
     for (guint i = 0; ok && i < d->ranges->len; i++) {
         const struct hv_range *r = &g_array_index(d->ranges, struct hv_range, i);
-        for (uint64_t pfn = r->start / ps; pfn < (r->start + r->size) / ps; pfn++) {
+        const uint64_t end = (r->start + r->size) / ps;
+        for (uint64_t pfn = r->start / ps; pfn < end;) {
+            /* Pages no file data backs are zero by definition: count them
+             * as read rather than reading each (a zero tail may be huge). */
+            uint64_t next = MIN(hv_dump_next_data_pfn(d, pfn), end);
+            if (next > pfn) {
+                done += next - pfn;
+                pfn = next;
+                if (progress_cb)
+                    progress_cb(done, total, ud);
+                continue;
+            }
             enum hv_read_status st = d->ops->read_page(d, pfn, buf, err);
             if (st == HV_READ_ERROR) {
                 g_prefix_error(err, "page 0x%" G_GINT64_MODIFIER "x: ", pfn);
@@ -181,6 +197,7 @@ gboolean hv_dump_verify(struct hv_dump *d,
                 done++;
             if (progress_cb && (done & 0xffff) == 0)
                 progress_cb(done, total, ud);
+            pfn++;
         }
     }
     g_free(buf);

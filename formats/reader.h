@@ -61,6 +61,13 @@ enum hv_read_status { HV_READ_ERROR = -1, HV_READ_OK = 0, HV_READ_ABSENT = 1 };
  * pfn is outside every range or not dumped (2nd bitmap clear); buf zeroed. */
 enum hv_read_status hv_dump_read_page(struct hv_dump *d, uint64_t pfn,
                                       void *buf, GError **err);
+/* The first pfn >= pfn whose page may hold data stored in the file, or
+ * UINT64_MAX when there is none.  Pages of hv_dump_ranges() from pfn up to
+ * the answer read as present (HV_READ_OK) zero pages without touching the
+ * file: ELF's p_memsz tail past p_filesz, which a damaged or hostile header
+ * can make terabytes long.  Callers that scan every page skip them, counting
+ * them arithmetically.  kdump: pfn itself (every present page is stored). */
+uint64_t hv_dump_next_data_pfn(struct hv_dump *d, uint64_t pfn);
 /* Checks every structure and decompresses every page; the first problem is
  * the error.  progress_cb may be NULL. */
 gboolean hv_dump_verify(struct hv_dump *d, void (*progress_cb)(uint64_t done, uint64_t total, void *ud),

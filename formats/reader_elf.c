@@ -13,6 +13,9 @@
 #define KERNEL_MAP_START 0xffffffff80000000ull
 /* More program headers than this is taken as corruption, not allocated. */
 #define MAX_PHDRS (1u << 24)
+/* x86_64 physical addresses have at most 52 bits: a bigger PT_LOAD is a
+ * damaged header, not RAM. */
+#define MAX_LOAD_BYTES (1ull << 52)
 
 struct elf_seg {
     uint64_t paddr;
@@ -22,10 +25,16 @@ struct elf_seg {
     uint64_t vaddr;
 };
 
+struct pfn_run {
+    uint64_t start, end; /* [start, end) in pfns */
+};
+
 struct elf_priv {
     struct elf_seg *segs; /* RAM loads sorted by paddr */
     size_t n_segs;
     uint64_t *max_end;    /* max_end[i] = max end of segs[0..i] */
+    struct pfn_run *data; /* pages file data backs: sorted, disjoint */
+    size_t n_data;
 };
 
 static gboolean elf_probe(const uint8_t *head, size_t len)
@@ -103,6 +112,10 @@ static gboolean check_load(struct hv_dump *d, const Elf64_Phdr *ph, GError **err
         return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x: data (offset %"
                        G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " bytes) lies outside the file",
                        (uint64_t)ph->p_paddr, (uint64_t)ph->p_offset, (uint64_t)ph->p_filesz);
+    if (ph->p_memsz > MAX_LOAD_BYTES)
+        return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x: memsz %"
+                       G_GUINT64_FORMAT " is implausibly large", (uint64_t)ph->p_paddr,
+                       (uint64_t)ph->p_memsz);
     if (ph->p_filesz > ph->p_memsz)
         return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x has filesz > memsz",
                        (uint64_t)ph->p_paddr);
@@ -134,6 +147,27 @@ static gboolean is_ktext_alias(const struct elf_seg *s, size_t n, size_t i)
             return TRUE;
     }
     return FALSE;
+}
+
+/* The pages some segment's file bytes reach (the page holding p_filesz's
+ * end included), merged.  segs are sorted by paddr, so the runs come in
+ * start order and merge like hv_reader_add_range(). */
+static void build_data_runs(struct elf_priv *p)
+{
+    const uint64_t ps = ELF_PAGE_SIZE;
+
+    p->data = g_new(struct pfn_run, p->n_segs + 1);
+    for (size_t i = 0; i < p->n_segs; i++) {
+        const struct elf_seg *s = &p->segs[i];
+        if (s->filesz == 0)
+            continue;
+        struct pfn_run r = { s->paddr / ps, (s->paddr + s->filesz + ps - 1) / ps };
+        struct pfn_run *last = p->n_data ? &p->data[p->n_data - 1] : NULL;
+        if (last && r.start <= last->end)
+            last->end = MAX(last->end, r.end);
+        else
+            p->data[p->n_data++] = r;
+    }
 }
 
 static gboolean elf_open(struct hv_dump *d, GError **err)
@@ -185,6 +219,8 @@ static gboolean elf_open(struct hv_dump *d, GError **err)
         hv_reader_add_range(d, p->segs[i].paddr & ~(uint64_t)(ELF_PAGE_SIZE - 1),
                             (end + ELF_PAGE_SIZE - 1) & ~(uint64_t)(ELF_PAGE_SIZE - 1));
     }
+
+    build_data_runs(p);
 
     d->info.format = HV_FORMAT_ELF;
     d->info.page_size = ELF_PAGE_SIZE;
@@ -238,6 +274,23 @@ static enum hv_read_status elf_read_page(struct hv_dump *d, uint64_t pfn,
     return found ? HV_READ_OK : HV_READ_ABSENT;
 }
 
+static uint64_t elf_next_data_pfn(struct hv_dump *d, uint64_t pfn)
+{
+    const struct elf_priv *p = d->priv;
+    /* First run ending above pfn. */
+    size_t lo = 0, hi = p->n_data;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->data[mid].end <= pfn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == p->n_data)
+        return UINT64_MAX;
+    return MAX(pfn, p->data[lo].start);
+}
+
 static void elf_cleanup(struct hv_dump *d)
 {
     struct elf_priv *p = d->priv;
@@ -246,6 +299,7 @@ static void elf_cleanup(struct hv_dump *d)
         return;
     g_free(p->segs);
     g_free(p->max_end);
+    g_free(p->data);
     g_free(p);
     d->priv = NULL;
 }
@@ -255,6 +309,7 @@ const struct hv_dump_ops hv_dump_elf_ops = {
     .probe = elf_probe,
     .open = elf_open,
     .read_page = elf_read_page,
+    .next_data_pfn = elf_next_data_pfn,
     .verify = NULL, /* open() already bounds every segment and note */
     .cleanup = elf_cleanup,
 };

@@ -24,6 +24,8 @@ struct hv_dump_ops {
     gboolean (*open)(struct hv_dump *d, GError **err);
     enum hv_read_status (*read_page)(struct hv_dump *d, uint64_t pfn,
                                      void *buf, GError **err);
+    /* hv_dump_next_data_pfn(); NULL: every present page may hold data. */
+    uint64_t (*next_data_pfn)(struct hv_dump *d, uint64_t pfn);
     /* Structural checks too slow or too picky for open(); page data is
      * checked by reader.c reading every page.  May be NULL. */
     gboolean (*verify)(struct hv_dump *d, GError **err);

@@ -2,6 +2,7 @@
 /* QMP speaks one JSON object per line.  GIO gives us the socket with a
  * timeout and peer credentials; json-glib does all JSON. */
 #include "guest-mem/qmp.h"
+#include "guest-mem/qmp_msg.h"
 #include "formats/hv_error.h"
 
 #include <gio/gio.h>
@@ -28,8 +29,8 @@ static void set_timeout(struct qmp_client *c, guint seconds)
     g_socket_set_timeout(g_socket_connection_get_socket(c->conn), seconds);
 }
 
-/* Next message from QEMU as a JSON object node, or NULL with err. */
-static JsonNode *read_message(struct qmp_client *c, GError **err)
+/* Next message from QEMU, parsed and type-checked, or FALSE with err. */
+static gboolean read_message(struct qmp_client *c, struct qmp_msg *m, GError **err)
 {
     GError *lerr = NULL;
     gsize len;
@@ -44,25 +45,19 @@ static JsonNode *read_message(struct qmp_client *c, GError **err)
             g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                         "QEMU closed the QMP connection on %s", c->path);
         }
-        return NULL;
+        return FALSE;
     }
-    JsonNode *node = json_from_string(line, &lerr);
-    if (!node || !JSON_NODE_HOLDS_OBJECT(node)) {
-        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
-                    "QMP %s: not a JSON object: %.60s", c->path, line);
-        g_clear_error(&lerr);
-        if (node)
-            json_node_unref(node);
-        node = NULL;
-    }
+    gboolean ok = qmp_msg_parse(line, m, err);
+    if (!ok)
+        g_prefix_error(err, "QMP %s: ", c->path);
     g_free(line);
-    return node;
+    return ok;
 }
 
-static void record_event(struct qmp_client *c, JsonObject *o)
+static void record_event(struct qmp_client *c, struct qmp_msg *m)
 {
-    const char *name = json_object_get_string_member_with_default(o, "event", "");
-    g_ptr_array_add(c->events, g_strdup(name));
+    g_ptr_array_add(c->events, m->event);
+    m->event = NULL; /* the array owns it now */
 }
 
 static gboolean send_object(struct qmp_client *c, JsonObject *o, GError **err)
@@ -99,36 +94,29 @@ JsonNode *qmp_execute(struct qmp_client *c, const char *command, JsonObject *arg
         return NULL;
 
     for (;;) {
-        JsonNode *msg = read_message(c, err);
-        if (!msg)
+        struct qmp_msg m;
+        if (!read_message(c, &m, err))
             return NULL;
-        JsonObject *m = json_node_get_object(msg);
-        if (json_object_has_member(m, "event")) {
-            record_event(c, m);
-            json_node_unref(msg);
-            continue;
-        }
-        /* Replies to other ids (none expected) are skipped. */
-        if (json_object_has_member(m, "id") &&
-            (guint64)json_object_get_int_member(m, "id") != id) {
-            json_node_unref(msg);
+        if (m.kind == QMP_MSG_EVENT)
+            record_event(c, &m);
+        /* A second greeting and replies to other ids (none expected) are
+         * skipped. */
+        if (m.kind == QMP_MSG_EVENT || m.kind == QMP_MSG_GREETING ||
+            (m.has_id && (m.id_str || (guint64)m.id != id))) {
+            qmp_msg_clear(&m);
             continue;
         }
         JsonNode *ret = NULL;
-        if (json_object_has_member(m, "return")) {
-            ret = json_node_copy(json_object_get_member(m, "return"));
-        } else if (json_object_has_member(m, "error")) {
-            JsonObject *e = json_object_get_object_member(m, "error");
-            const char *cls = e ? json_object_get_string_member_with_default(e, "class", "?") : "?";
-            const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "") : "";
-            g_free(c->last_error_class);
-            c->last_error_class = g_strdup(cls);
-            g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP %s: %s (%s)", command, desc, cls);
+        if (m.kind == QMP_MSG_RETURN) {
+            ret = m.ret;
+            m.ret = NULL;
         } else {
-            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
-                        "QMP %s: reply has neither return nor error", command);
+            g_free(c->last_error_class);
+            c->last_error_class = g_strdup(m.error_class);
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP %s: %s (%s)", command,
+                        m.error_desc, m.error_class);
         }
-        json_node_unref(msg);
+        qmp_msg_clear(&m);
         return ret;
     }
 }
@@ -163,13 +151,12 @@ gboolean qmp_poll_events(struct qmp_client *c, GError **err)
     /* Buffered bytes first, then whatever the kernel holds. */
     while (g_buffered_input_stream_get_available(G_BUFFERED_INPUT_STREAM(c->in)) > 0 ||
            (g_socket_condition_check(s, G_IO_IN | G_IO_HUP) & (G_IO_IN | G_IO_HUP))) {
-        JsonNode *msg = read_message(c, err);
-        if (!msg)
+        struct qmp_msg m;
+        if (!read_message(c, &m, err))
             return FALSE;
-        JsonObject *m = json_node_get_object(msg);
-        if (json_object_has_member(m, "event"))
-            record_event(c, m);
-        json_node_unref(msg);
+        if (m.kind == QMP_MSG_EVENT)
+            record_event(c, &m);
+        qmp_msg_clear(&m);
     }
     return TRUE;
 }
@@ -206,18 +193,20 @@ static char *mon_qmp(struct gm_monitor *m, const char *command_json, GError **er
     JsonNode *cmd = json_from_string(command_json, &lerr);
     char *out = NULL;
 
-    if (!cmd || !JSON_NODE_HOLDS_OBJECT(cmd) ||
-        !json_object_has_member(json_node_get_object(cmd), "execute")) {
+    JsonNode *exe = cmd && JSON_NODE_HOLDS_OBJECT(cmd)
+                        ? json_object_get_member(json_node_get_object(cmd), "execute") : NULL;
+    JsonNode *argn = cmd && JSON_NODE_HOLDS_OBJECT(cmd)
+                         ? json_object_get_member(json_node_get_object(cmd), "arguments") : NULL;
+    if (!exe || !JSON_NODE_HOLDS_VALUE(exe) || json_node_get_value_type(exe) != G_TYPE_STRING ||
+        (argn && !JSON_NODE_HOLDS_OBJECT(argn))) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "not a QMP command: %s", command_json);
         g_clear_error(&lerr);
         if (cmd)
             json_node_unref(cmd);
         return NULL;
     }
-    JsonObject *o = json_node_get_object(cmd);
-    JsonObject *args = json_object_has_member(o, "arguments")
-                           ? json_object_get_object_member(o, "arguments") : NULL;
-    JsonNode *r = qmp_execute(c, json_object_get_string_member(o, "execute"), args, err);
+    JsonObject *args = argn ? json_node_get_object(argn) : NULL;
+    JsonNode *r = qmp_execute(c, json_node_get_string(exe), args, err);
     if (r) {
         out = json_to_string(r, FALSE);
         json_node_unref(r);
@@ -300,14 +289,12 @@ static gboolean read_greeting(struct qmp_client *c, unsigned timeout_ms, GError 
         g_clear_error(&lerr);
         return FALSE;
     }
-    JsonNode *n = json_from_string(line, NULL);
-    gboolean ok = n && JSON_NODE_HOLDS_OBJECT(n) &&
-                  json_object_has_member(json_node_get_object(n), "QMP");
+    struct qmp_msg m;
+    gboolean ok = qmp_msg_parse(line, &m, NULL) && m.kind == QMP_MSG_GREETING;
     if (!ok)
         g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                     "%s is not a QMP socket (greeting: %.40s)", c->path, line);
-    if (n)
-        json_node_unref(n);
+    qmp_msg_clear(&m);
     g_free(line);
     return ok;
 }

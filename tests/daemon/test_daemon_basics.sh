@@ -20,7 +20,7 @@ check "list: usage error" test $rc -eq 2
 # --- monitor and pause over libvirt
 HVDUMP_LV_DOMAIN=$NAME "$LV_MONITOR_TEST" >"$WORK/monitor.log" 2>&1
 check "libvirt lookup/monitor/pause (test-libvirt-monitor)" test $? -eq 0
-grep -q '^not ok' "$WORK/monitor.log" && cat "$WORK/monitor.log"
+grep -q "^not ok\|ERROR" "$WORK/monitor.log" && cat "$WORK/monitor.log"
 
 # --- configuration errors
 printf '[collect]\nafter=sometimes\n' > "$WORK/bad.conf"

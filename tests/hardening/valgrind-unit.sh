@@ -26,7 +26,7 @@ for t in "$BUILD"/tests/unit/test-*; do
     log="$BUILD/valgrind-logs/$name.log"
     n=$((n + 1))
     start=$(date +%s)
-    timeout "$LIMIT" valgrind -q --error-exitcode=99 --leak-check=full \
+    HVDUMP_UNDER_VALGRIND=1 timeout "$LIMIT" valgrind -q --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
         --track-origins=no --trace-children=no --log-file="$log.vg" \
         "$t" >"$log" 2>&1

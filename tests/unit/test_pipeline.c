@@ -305,10 +305,14 @@ static void test_writer_error(void)
     for (unsigned t = 1; t <= 8; t *= 2) {
         struct fake_source f;
         fake_init(&f, TRUE);
-        struct rec_writer r = {.src = &f, .fail_at_pfn = 100};
+        const struct hv_codec_ops *zstd = hv_codec_by_id(HV_CODEC_ZSTD);
+        /* The recorder checks the pages before the failure too: give it the
+         * codec to decompress them with. */
+        struct rec_writer r = {.src = &f, .codec = zstd, .dec = zstd->create(NULL),
+                               .fail_at_pfn = 100};
         gint done_calls = 0;
         struct hv_pipeline_config cfg = {
-            .threads = t, .batch_pages = 4, .codec = hv_codec_by_id(HV_CODEC_ZSTD),
+            .threads = t, .batch_pages = 4, .codec = zstd,
             .source_done = count_done, .source_done_ud = &done_calls,
         };
         GError *err = NULL;
@@ -317,7 +321,10 @@ static void test_writer_error(void)
         g_assert_cmpstr(err->message, ==, "fake writer failure");
         g_assert_cmpuint(r.pages, <=, 100);
         g_assert_cmpint(done_calls, ==, 1);
+        if (r.bad)
+            g_error("check failed: %s", r.why);
         g_error_free(err);
+        zstd->destroy(r.dec);
         g_free(f.mem);
     }
 }
@@ -338,6 +345,8 @@ static void test_source_error(void)
     g_assert_nonnull(strstr(err->message, "pfn 250"));
     g_assert_cmpuint(r.pages, <=, 250);
     g_assert_cmpint(done_calls, ==, 1);
+    if (r.bad)
+        g_error("check failed: %s", r.why);
     g_error_free(err);
     g_free(f.mem);
 }

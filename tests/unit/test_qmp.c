@@ -2,6 +2,7 @@
 /* QMP client: error paths against a tiny fake server in a thread, the happy
  * path (and the busy socket) against a real QEMU when one is installed. */
 #include "guest-mem/qmp.h"
+#include "guest-mem/qmp_msg.h"
 #include "formats/hv_error.h"
 
 #include <signal.h>
@@ -219,6 +220,64 @@ static void test_real_qemu(void)
     g_free(qemu);
 }
 
+/* Lines with members of the wrong type (the fuzz_qmp_json crashes) are
+ * "malformed QMP reply" errors, never a Json-CRITICAL with a default. */
+static void test_msg_parse(void)
+{
+    static const char *const bad[] = {
+        "{\"return\": {}, \"id\": {}}",
+        "{\"return\": {}, \"id\": [1]}",
+        "{\"return\": {}, \"id\": null}",
+        "{\"event\": [\"STOP\"]}",
+        "{\"error\": \"nope\"}",
+        "{\"error\": {\"class\": 7, \"desc\": \"x\"}}",
+        "{\"error\": {\"class\": \"X\", \"desc\": null}}",
+        "{\"QMP\": 1}",
+        "{\"id\": 1}",
+    };
+    struct qmp_msg m;
+    GError *err = NULL;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_false(qmp_msg_parse(bad[i], &m, &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_GUEST);
+        g_assert_true(g_str_has_prefix(err->message, "malformed QMP reply: "));
+        g_assert_null(m.ret);
+        g_clear_error(&err);
+    }
+    g_assert_false(qmp_msg_parse("[1]", &m, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_GUEST);
+    g_clear_error(&err);
+    g_assert_false(qmp_msg_parse("", &m, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_GUEST);
+    g_clear_error(&err);
+
+    g_assert_true(qmp_msg_parse("{\"return\": \"text\", \"id\": 7}", &m, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(m.kind, ==, QMP_MSG_RETURN);
+    g_assert_true(m.has_id);
+    g_assert_cmpint(m.id, ==, 7);
+    g_assert_cmpstr(json_node_get_string(m.ret), ==, "text");
+    qmp_msg_clear(&m);
+    g_assert_true(qmp_msg_parse("{\"return\": {}, \"id\": \"libvirt-9\"}", &m, &err));
+    g_assert_true(m.has_id);
+    g_assert_cmpstr(m.id_str, ==, "libvirt-9");
+    qmp_msg_clear(&m);
+    g_assert_true(qmp_msg_parse("{\"error\": {}}", &m, &err));
+    g_assert_cmpint(m.kind, ==, QMP_MSG_ERROR);
+    g_assert_false(m.has_id);
+    g_assert_cmpstr(m.error_class, ==, "?");
+    g_assert_cmpstr(m.error_desc, ==, "");
+    qmp_msg_clear(&m);
+    g_assert_true(qmp_msg_parse("{\"timestamp\": {}, \"event\": \"STOP\"}", &m, &err));
+    g_assert_cmpint(m.kind, ==, QMP_MSG_EVENT);
+    g_assert_cmpstr(m.event, ==, "STOP");
+    qmp_msg_clear(&m);
+    g_assert_true(qmp_msg_parse("{\"QMP\": {\"version\": {}}}", &m, &err));
+    g_assert_cmpint(m.kind, ==, QMP_MSG_GREETING);
+    qmp_msg_clear(&m);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -227,6 +286,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/silent_busy", test_silent);
     g_test_add_func("/qmp/error_reply_events", test_error_reply_and_events);
     g_test_add_func("/qmp/no_socket", test_no_socket);
+    g_test_add_func("/qmp/msg_parse", test_msg_parse);
     g_test_add_func("/qmp/real_qemu", test_real_qemu);
     return g_test_run();
 }
