@@ -82,6 +82,7 @@ static gboolean open_vmcore(const char *path, struct convert_input *in, GError *
             in->meta.ktext_vaddr = g->ktext_vaddr;
             in->meta.ktext_paddr = g->ktext_paddr;
             in->meta.ktext_size = g->ktext_size;
+            in->meta.kernel_end_pfn = g->kernel_end_pfn;
             if (!in->meta.uts.sysname[0])
                 in->meta.uts = g->uts;
             if (!in->meta.phys_base)

@@ -7,6 +7,7 @@
 #include "formats/hv_error.h"
 #include "formats/vmcoreinfo.h"
 #include "guest-mem/arch_x86_64.h"
+#include "guest-mem/kernel_memmap.h"
 #include "guest-mem/phys_read.h"
 #include "guest-mem/vmcoreinfo_find.h"
 
@@ -78,6 +79,23 @@ static gboolean find_vaddrs(struct hv_guest_meta *gm, struct gm_source *src,
     return TRUE;
 }
 
+/* End of the kernel's memory map (SPARSEMEM_EXTREME), needs the direct-map
+ * base.  Unknown (0) when VMCOREINFO lacks a value or the walk doubts. */
+static uint64_t find_kernel_end_pfn(struct gm_source *src, const struct hv_dump_meta *m,
+                                    const uint8_t *vi, size_t vl)
+{
+    struct gm_memmap_params p = {.direct_map_base = m->direct_map_base};
+
+    if (!m->have_vaddrs ||
+        !hv_vmcoreinfo_symbol(vi, vl, "mem_section", &p.mem_section) ||
+        !hv_vmcoreinfo_decimal(vi, vl, "LENGTH(mem_section)", &p.n_roots) ||
+        !hv_vmcoreinfo_decimal(vi, vl, "SIZE(mem_section)", &p.section_size) ||
+        !hv_vmcoreinfo_decimal(vi, vl, "OFFSET(mem_section.section_mem_map)", &p.map_offset) ||
+        !hv_vmcoreinfo_number(vi, vl, "SECTION_SIZE_BITS", &p.section_size_bits))
+        return 0;
+    return gm_kernel_memmap_end_pfn(src, &p);
+}
+
 gboolean hv_guest_meta_fill(struct hv_guest_meta *gm, struct gm_source *src,
                             GBytes *vmcoreinfo, GError **err)
 {
@@ -125,6 +143,7 @@ gboolean hv_guest_meta_fill(struct hv_guest_meta *gm, struct gm_source *src,
         g_free(w);
         g_clear_error(&lerr);
     }
+    m->kernel_end_pfn = find_kernel_end_pfn(src, m, vi, vl);
     return TRUE;
 }
 

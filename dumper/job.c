@@ -4,6 +4,7 @@
  * output, and make sure a failure leaves no file behind. */
 #include "dumper/job.h"
 #include "dumper/output.h"
+#include "dumper/source_clip.h"
 #include "formats/flat.h"
 #include "formats/hv_error.h"
 
@@ -45,6 +46,7 @@ struct job {
     struct hv_writer *w;
     struct hv_progress *progress;
     struct hv_range *ranges;
+    struct gm_source *clipped; /* view of the source for ram_only formats, or NULL */
     gboolean source_released; /* the pipeline called (or will not need) source_done */
 };
 
@@ -65,6 +67,7 @@ static void job_teardown(struct job *j, const struct hv_job_opts *opts, gboolean
         hv_progress_free(j->progress);
     }
     g_free(j->ranges);
+    gm_source_close(j->clipped); /* the view only; the caller owns the source */
 }
 
 static struct hv_output *open_output(const struct hv_job_opts *opts, GError **err)
@@ -106,6 +109,13 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
                     "page size mismatch: source %u, dump metadata %u",
                     src->page_size, meta->page_size);
         goto fail;
+    }
+    /* kdump describes the kernel's memory map only: non-RAM blocks above it
+     * (BIOS ROM, VRAM) would give a max_mapnr makedumpfile misreads. */
+    if (j.wops->ram_only && meta->kernel_end_pfn) {
+        j.clipped = hv_source_clip_new(src, meta->kernel_end_pfn * (uint64_t)src->page_size);
+        if (j.clipped)
+            src = j.clipped;
     }
     if (src->n_blocks == 0) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "the source has no memory to dump");

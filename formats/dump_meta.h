@@ -37,6 +37,14 @@ struct hv_dump_meta {
     uint64_t ktext_paddr;
     uint64_t ktext_size;
 
+    /* One past the highest pfn of the guest kernel's memory map (its
+     * highest present memory section), 0 = unknown.  kdump outputs describe
+     * only pages below it: readers such as makedumpfile size their bitmaps
+     * from the kernel's view and misread a header whose max_mapnr also
+     * covers non-RAM blocks QEMU exposes (BIOS ROM, VGA VRAM).  ELF outputs
+     * ignore it. */
+    uint64_t kernel_end_pfn;
+
     gboolean live;               /* TRUE: guest ran while dumped, not consistent */
     /* Pages the source could not provide and that were excluded on purpose
      * (a filtered kdump input): dump_level carries them over to kdump out. */

@@ -212,6 +212,7 @@ const struct hv_writer_ops hv_elf_writer_ops = {
     .name = "elf",
     .compresses = FALSE,
     .needs_random_access = FALSE,
+    .ram_only = FALSE,
     .create = elf_create,
     .put_pages = elf_put_pages,
     .finish = elf_finish,

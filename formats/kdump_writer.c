@@ -329,6 +329,7 @@ const struct hv_writer_ops hv_kdump_writer_ops = {
     .name = "kdump",
     .compresses = TRUE,
     .needs_random_access = TRUE,
+    .ram_only = TRUE,
     .create = kdump_create,
     .put_pages = kdump_put_pages,
     .finish = kdump_finish,

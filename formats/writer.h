@@ -45,6 +45,11 @@ struct hv_writer_ops {
     const char *name;            /* "elf", "kdump" */
     gboolean compresses;         /* pipeline must compress pages with cfg->codec */
     gboolean needs_random_access;/* sink must be random access (wrap in flat) */
+    /* Describe only pages below meta->kernel_end_pfn (when known): the dumper
+     * clips the ranges it passes.  TRUE for kdump, whose readers size their
+     * bitmaps from the kernel's memory map; ELF keeps every block QEMU
+     * dumps (ROM, VRAM included), as dump-guest-memory does. */
+    gboolean ram_only;
     /* Validates inputs and may write headers.  ranges are sorted, disjoint. */
     struct hv_writer *(*create)(struct hv_sink *sink,
                                 const struct hv_range *ranges, size_t n_ranges,
