@@ -6,6 +6,9 @@ when it still exists.
 
   - SIGINT, SIGTERM, SIGHUP to hvdump           -> 3, guest running
   - output disk full (a 32 MiB tmpfs)           -> 1, "space", guest running
+  - disk full at the very start (a one-page tmpfs) and at the very end (a
+    tmpfs 256 KiB short of the ELF dump's size) -> 1, "space", guest running
+  - output directory removed mid-dump           -> 1, guest running
   - output pipe closed early (| head -c 1000)   -> non-zero, guest running
   - guest quits (QMP `quit` on the harness socket) -> 1
   - QEMU killed with SIGKILL                    -> 1, "QEMU ... exited"
@@ -123,6 +126,63 @@ def disk_full_case(c, hv, g, wd):
         hvtest.run(["umount", mnt])
 
 
+def small_tmpfs(mnt, size):
+    os.makedirs(mnt)
+    p = hvtest.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "hvdump-test", mnt])
+    if p.returncode != 0:
+        print("SKIP %s: cannot mount a tmpfs: %s" % (mnt, hvtest.out_text(p)))
+        return False
+    return True
+
+
+def disk_full_edges_case(c, hv, g, wd):
+    """ENOSPC on the first write (headers) and on the last pages."""
+    mnt = os.path.join(wd, "onepage")
+    if small_tmpfs(mnt, 4096):
+        try:
+            out = os.path.join(mnt, "start.elf")
+            p = hvtest.run([hv, "dump", "--qmp", g.qmp_path, out, "--format", "elf",
+                            "--progress=none"], timeout=300)
+            check_fault(c, "disk full at the start", p.returncode, hvtest.out_text(p), 1,
+                        out, g, want_text=("space",))
+        finally:
+            hvtest.run(["umount", mnt])
+    # The ELF size of this guest, from a dump that fits.
+    ref = os.path.join(wd, "size-ref.elf")
+    p = hvtest.run([hv, "dump", "--qmp", g.qmp_path, ref, "--format", "elf",
+                    "--progress=none"], timeout=300)
+    if not c.ok(p.returncode == 0, "reference ELF dump", hvtest.out_text(p)):
+        return
+    size = os.path.getsize(ref)
+    os.unlink(ref)
+    mnt = os.path.join(wd, "almost")
+    if small_tmpfs(mnt, size - 256 * 1024):
+        try:
+            out = os.path.join(mnt, "end.elf")
+            p = hvtest.run([hv, "dump", "--qmp", g.qmp_path, out, "--format", "elf",
+                            "--progress=none"], timeout=300)
+            check_fault(c, "disk full at the end", p.returncode, hvtest.out_text(p), 1,
+                        out, g, want_text=("space",))
+            c.ok(not os.listdir(mnt), "disk full at the end: the tmpfs is empty again",
+                 repr(os.listdir(mnt)))
+        finally:
+            hvtest.run(["umount", mnt])
+
+
+def dir_removed_case(c, hv, g, wd):
+    d_out = os.path.join(wd, "doomed")
+    os.makedirs(d_out)
+    out = os.path.join(d_out, "x.kdump")
+    d = Dump(hv, g, out)
+    if not c.ok(d.wait_progress(), "directory removed: dump started", "\n".join(d.err)):
+        d.finish()
+        return
+    shutil.rmtree(d_out)
+    rc, err = d.finish()
+    check_fault(c, "output directory removed", rc, err, 1, out, g)
+    c.ok(not os.path.exists(d_out), "directory removed: nothing recreated it")
+
+
 def pipe_case(c, hv, g, wd):
     errf = os.path.join(wd, "pipe.err")
     script = ('"$0" dump --qmp "$1" - --format kdump-zstd --progress=none 2>"$2" '
@@ -152,6 +212,8 @@ def main():
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal_case(c, hv, g, wd, sig)
         disk_full_case(c, hv, g, wd)
+        disk_full_edges_case(c, hv, g, wd)
+        dir_removed_case(c, hv, g, wd)
         pipe_case(c, hv, g, wd)
 
         # The guest goes away: QMP quit on the harness socket mid-dump.
