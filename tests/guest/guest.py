@@ -210,7 +210,7 @@ class Guest:
         try:
             s.sendall(line.encode() + b"\n")
             if not wait:
-                time.sleep(0.5)  # let the chardev hand the bytes over
+                time.sleep(2)  # let the chardev hand the bytes over
                 return ""
             buf = b""
             while True:
@@ -226,12 +226,18 @@ class Guest:
             s.close()
 
     def panic(self, timeout=120):
-        self.cmd("panic", wait=False)
+        # A line sent just before the client disconnects can be lost when a
+        # loaded TCG guest is slow to drain its UART: resend until it shows.
         t0 = time.monotonic()
-        while self.status() != "guest-panicked":
+        while True:
+            self.cmd("panic", wait=False)
+            t1 = time.monotonic()
+            while self.status() != "guest-panicked" and time.monotonic() - t1 < 30:
+                time.sleep(0.5)
+            if self.status() == "guest-panicked":
+                return
             if time.monotonic() - t0 > timeout:
                 raise TimeoutError("guest did not report a panic (pvpanic?)")
-            time.sleep(0.5)
 
     def kill(self):
         try:

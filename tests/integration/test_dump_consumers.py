@@ -278,12 +278,19 @@ def hvdump_stdout(c, hv, g, out, fmt, want_status=None):
 def panic_on_cpu0(g, timeout=120):
     """sysrq-c pinned to CPU 0: without kexec the kernel's crashing_cpu stays
     -1 and drgn's crashed_thread() takes CPU 0's NT_PRSTATUS."""
-    g.cmd("run taskset 1 sh -c 'echo c > /proc/sysrq-trigger'", wait=False)
+    # The command port is a socket chardev: a line sent just before the
+    # client disconnects can be lost when a loaded TCG guest is slow to
+    # drain its UART, so resend until the panic shows.
     t0 = time.monotonic()
-    while g.status() != "guest-panicked":
+    while True:
+        g.cmd("run taskset 1 sh -c 'echo c > /proc/sysrq-trigger'", wait=False)
+        t1 = time.monotonic()
+        while g.status() != "guest-panicked" and time.monotonic() - t1 < 30:
+            time.sleep(0.5)
+        if g.status() == "guest-panicked":
+            return
         if time.monotonic() - t0 > timeout:
             raise TimeoutError("guest did not report a panic")
-        time.sleep(0.5)
 
 
 def drgn_crashed_thread(c, tag, path):
