@@ -8,7 +8,6 @@
 #include "dumper/cli_common.h"
 #include "dumper/guardian.h"
 #include "dumper/guest_meta.h"
-#include "dumper/output.h"
 #include "dumper/job.h"
 #include "dumper/pause.h"
 #include "dumper/signals.h"
@@ -192,9 +191,7 @@ static int run_dump(const struct dump_args *a, const struct hv_cli_output_opts *
     g_atomic_int_set(&cancel, 0);
     hv_signals_install(&cancel);
 
-    g_autofree char *partial = NULL;
-    if (job.output_fd < 0 && job.output_path && strcmp(job.output_path, "-") != 0)
-        partial = hv_output_partial_path(job.output_path);
+    g_autofree char *partial = hv_job_partial_path(&job);
     st.pause.before_stop = arm_guardian;
     st.pause.before_stop_ud = &st.guardian;
     if (!prepare(&st, a, &err) ||

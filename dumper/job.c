@@ -81,6 +81,14 @@ static struct hv_output *open_output(const struct hv_job_opts *opts, GError **er
     return hv_output_open_path(opts->output_path, opts->force, err);
 }
 
+char *hv_job_partial_path(const struct hv_job_opts *opts)
+{
+    /* The same choice open_output and hv_output_open_path make. */
+    if (opts->output_fd >= 0 || !opts->output_path || strcmp(opts->output_path, "-") == 0)
+        return NULL;
+    return hv_output_partial_path(opts->output_path);
+}
+
 static uint64_t source_bytes(const struct gm_source *src)
 {
     uint64_t total = 0;

@@ -41,6 +41,11 @@ struct hv_job_result {
     gboolean flattened;
 };
 
+/* The partial file hv_job_run will write for opts ("PATH.partial"), or NULL
+ * when the output is stdout or an fd.  For whoever must clean up after a
+ * process that dies without handlers (the guardian). */
+char *hv_job_partial_path(const struct hv_job_opts *opts);
+
 /* Writes the dump.  On failure nothing is left at the output path. */
 gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
                     const struct hv_job_opts *opts, struct hv_job_result *res,

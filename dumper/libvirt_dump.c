@@ -5,7 +5,6 @@
 
 #include "dumper/guardian.h"
 #include "dumper/guest_meta.h"
-#include "dumper/output.h"
 #include "dumper/libvirt_conn.h"
 #include "dumper/libvirt_monitor.h"
 #include "formats/hv_error.h"
@@ -143,10 +142,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
         res->guest_bytes += src->blocks[i].size;
     if (!opts->live && opts->guardian) {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        g_autofree char *partial = NULL;
-        const struct hv_job_opts *j = &opts->job;
-        if (j->output_fd < 0 && j->output_path && strcmp(j->output_path, "-") != 0)
-            partial = hv_output_partial_path(j->output_path);
+        g_autofree char *partial = hv_job_partial_path(&opts->job);
         if (virDomainGetUUIDString(dom, uuid) < 0) {
             hv_libvirt_error(err, HV_ERROR_GUEST, "cannot get the domain's UUID");
             goto out;
