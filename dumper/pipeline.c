@@ -8,6 +8,7 @@
  * condition variable; the per-batch work happens outside it.  Memory is
  * n_slots batches, whatever the guest's size. */
 #include "dumper/pipeline.h"
+#include "dumper/page_compress.h"
 #include "formats/hv_error.h"
 
 #include <string.h>
@@ -119,7 +120,7 @@ static gboolean page_is_zero(const uint8_t *page, size_t len)
 }
 
 /* Reads (or maps), classifies and compresses the batch in s. */
-static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_codec *codec,
+static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_page_compressor *pc,
                           GError **err)
 {
     struct gm_source *src = p->src;
@@ -151,20 +152,24 @@ static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_codec *c
         po->size = p->page_size;
         po->flags = 0;
         po->kind = HV_PAGE_DATA;
-        if (have_absent && s->absent[i]) {
+        if (have_absent && s->absent[i] == GM_PAGE_ABSENT) {
             po->kind = HV_PAGE_ABSENT;
             po->data = NULL;
             po->size = 0;
             continue;
         }
-        if (p->cfg->detect_zero && page_is_zero(page, p->page_size)) {
+        /* Known zero without being read (never-populated guest RAM): the
+         * buffer holds garbage, so this is a zero page for every format. */
+        if ((have_absent && s->absent[i] == GM_PAGE_ZERO) ||
+            (p->cfg->detect_zero && page_is_zero(page, p->page_size))) {
             po->kind = HV_PAGE_ZERO;
+            po->data = NULL;
             po->size = 0;
             continue;
         }
         if (cops) {
             uint8_t *dst = s->out + i * p->out_stride;
-            size_t n = cops->compress(codec, page, p->page_size, dst, p->out_stride);
+            size_t n = hv_page_compress(pc, page, p->page_size, dst);
             /* Not smaller: store raw, as readers expect (flags 0). */
             if (n > 0 && n < p->page_size) {
                 po->data = dst;
@@ -211,9 +216,9 @@ static gpointer worker_main(gpointer data)
 {
     struct pipeline *p = data;
     GError *e = NULL;
-    struct hv_codec *codec = NULL;
+    struct hv_page_compressor *pc = NULL;
 
-    if (p->cfg->codec && !(codec = p->cfg->codec->create(&e))) {
+    if (p->cfg->codec && !(pc = hv_page_compressor_new(p->cfg->codec, p->out_stride, &e))) {
         fail(p, e);
         return NULL;
     }
@@ -221,7 +226,7 @@ static gpointer worker_main(gpointer data)
     struct slot *s;
     while ((s = claim_locked(p))) {
         g_mutex_unlock(&p->lock);
-        gboolean ok = fill_slot(p, s, codec, &e);
+        gboolean ok = fill_slot(p, s, pc, &e);
         g_mutex_lock(&p->lock);
         if (!ok) {
             fail_locked(p, e);
@@ -232,8 +237,7 @@ static gpointer worker_main(gpointer data)
         g_cond_broadcast(&p->cond);
     }
     g_mutex_unlock(&p->lock);
-    if (codec)
-        p->cfg->codec->destroy(codec);
+    hv_page_compressor_free(pc);
     return NULL;
 }
 

@@ -63,7 +63,9 @@ gboolean gm_read_phys(struct gm_source *s, uint64_t gpa, void *buf, size_t len,
                 ok = FALSE;
                 break;
             }
-            if (absent) {
+            if (absent == GM_PAGE_ZERO) {
+                memset(page, 0, ps); /* the source skipped the copy */
+            } else if (absent) {
                 g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                             "guest page at 0x%" G_GINT64_MODIFIER "x is not in the source",
                             page_gpa);

@@ -15,11 +15,18 @@ struct gm_block {
 
 struct gm_source;
 
+/* Values of read()'s absent[] array. */
+enum gm_page_state { GM_PAGE_READ = 0, GM_PAGE_ABSENT = 1, GM_PAGE_ZERO = 2 };
+
 struct gm_source_ops {
     const char *name;
     /* Reads n_pages at gpa (all inside one block) into buf.  When absent is
-     * not NULL, absent[i] is set to 1 for a page the source does not have
-     * (its bytes in buf are zero) and 0 otherwise. */
+     * not NULL, absent[i] is set for every page to one of enum
+     * gm_page_state: GM_PAGE_ABSENT for a page the source does not have (its
+     * bytes in buf are zero), GM_PAGE_ZERO for a page the source knows is all
+     * zero without reading it (its bytes in buf are NOT written: skipping
+     * the copy is the point), GM_PAGE_READ otherwise.  With absent NULL,
+     * every byte of buf is written. */
     gboolean (*read)(struct gm_source *s, uint64_t gpa, size_t n_pages,
                      uint8_t *buf, uint8_t *absent, GError **err);
     /* Optional zero-copy access: a pointer to the n_pages at gpa, valid until

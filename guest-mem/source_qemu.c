@@ -5,6 +5,7 @@
  * QEMU's address space, so the monitor is not involved per page. */
 #include "guest-mem/source_qemu.h"
 #include "guest-mem/hmp_parse.h"
+#include "guest-mem/pagemap.h"
 #include "formats/hv_error.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 struct qblock {
     uint64_t hva;
     const uint8_t *map; /* read-only view of a shared backing file, or NULL */
+    gboolean anon;      /* private anonymous memory: pagemap tells zero pages */
 };
 
 struct qemu_source {
@@ -30,7 +32,11 @@ struct qemu_source {
     pid_t pid;
     struct qblock *qb;     /* parallel to base.blocks */
     size_t n_mapped;
+    int pagemap_fd;        /* /proc/PID/pagemap, or -1 */
 };
+
+/* Pages per read() consulted in the pagemap at once (stack arrays). */
+#define SPARSE_CHUNK 256u
 
 static const struct gm_source_ops qemu_ops;
 
@@ -66,6 +72,63 @@ static void set_read_error(GError **err, pid_t pid, int e, uint64_t gpa)
                     gpa, (int)pid, g_strerror(e));
 }
 
+static gboolean read_range(struct qemu_source *q, uint64_t hva, uint64_t gpa, uint8_t *buf,
+                           size_t len, GError **err);
+
+/* Reads only the pages QEMU ever populated, in one process_vm_readv per
+ * chunk (one iovec per run of populated pages); the others are marked
+ * GM_PAGE_ZERO and their bytes in buf left as they are.  A guest that is
+ * paused cannot populate a page between the pagemap read and the copy; a
+ * --live dump is not consistent anyway. */
+static gboolean read_sparse(struct qemu_source *q, uint64_t hva, uint64_t gpa, size_t n_pages,
+                            uint8_t *buf, uint8_t *absent, GError **err)
+{
+    const size_t ps = q->base.page_size;
+    uint8_t populated[SPARSE_CHUNK];
+    struct iovec local[SPARSE_CHUNK], remote[SPARSE_CHUNK];
+
+    for (size_t done = 0; done < n_pages;) {
+        size_t n = MIN(n_pages - done, (size_t)SPARSE_CHUNK);
+        uint64_t c_hva = hva + done * ps;
+        uint8_t *c_buf = buf + done * ps;
+        if (!gm_pagemap_populated(q->pagemap_fd, c_hva, n, ps, populated))
+            return read_range(q, c_hva, gpa + done * ps, c_buf, (n_pages - done) * ps, err);
+        int n_iov = 0;
+        size_t want = 0;
+        for (size_t i = 0; i < n; i++) {
+            absent[done + i] = populated[i] ? GM_PAGE_READ : GM_PAGE_ZERO;
+            if (!populated[i])
+                continue;
+            if (i > 0 && populated[i - 1]) {
+                local[n_iov - 1].iov_len += ps;
+                remote[n_iov - 1].iov_len += ps;
+            } else {
+                local[n_iov] = (struct iovec){ .iov_base = c_buf + i * ps, .iov_len = ps };
+                remote[n_iov] = (struct iovec){ .iov_base = (void *)(uintptr_t)(c_hva + i * ps),
+                                                .iov_len = ps };
+                n_iov++;
+            }
+            want += ps;
+        }
+        if (n_iov > 0) {
+            ssize_t r = process_vm_readv(q->pid, local, (unsigned long)n_iov, remote,
+                                         (unsigned long)n_iov, 0);
+            if (r != (ssize_t)want) {
+                /* Short or failed (EINTR, QEMU going away, a page gone
+                 * meanwhile): redo run by run for the precise error. */
+                for (int k = 0; k < n_iov; k++) {
+                    uint64_t r_hva = (uint64_t)(uintptr_t)remote[k].iov_base;
+                    if (!read_range(q, r_hva, gpa + (r_hva - hva), local[k].iov_base,
+                                    local[k].iov_len, err))
+                        return FALSE;
+                }
+            }
+        }
+        done += n;
+    }
+    return TRUE;
+}
+
 static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
                           uint8_t *buf, uint8_t *absent, GError **err)
 {
@@ -86,11 +149,20 @@ static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
         memcpy(buf, q->qb[bi].map + off, len);
         return TRUE;
     }
+    if (absent && q->qb[bi].anon && q->pagemap_fd >= 0)
+        return read_sparse(q, q->qb[bi].hva + off, gpa, n_pages, buf, absent, err);
+    return read_range(q, q->qb[bi].hva + off, gpa, buf, len, err);
+}
+
+/* Copies len bytes at hva in QEMU to buf. */
+static gboolean read_range(struct qemu_source *q, uint64_t hva, uint64_t gpa, uint8_t *buf,
+                           size_t len, GError **err)
+{
     size_t done = 0;
     while (done < len) {
         size_t n = MIN(len - done, (size_t)READ_CHUNK);
         struct iovec local = { .iov_base = buf + done, .iov_len = n };
-        struct iovec remote = { .iov_base = (void *)(uintptr_t)(q->qb[bi].hva + off + done),
+        struct iovec remote = { .iov_base = (void *)(uintptr_t)(hva + done),
                                 .iov_len = n };
         ssize_t r = process_vm_readv(q->pid, &local, 1, &remote, 1, 0);
         if (r < 0) {
@@ -128,6 +200,8 @@ static void qemu_close(struct gm_source *s)
     for (size_t i = 0; i < s->n_blocks; i++)
         if (q->qb[i].map)
             munmap((void *)q->qb[i].map, s->blocks[i].size);
+    if (q->pagemap_fd >= 0)
+        close(q->pagemap_fd);
     g_free(q->qb);
     g_free(s->blocks);
     g_free(q);
@@ -235,6 +309,9 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
     q->base.blocks = g_new0(struct gm_block, ranges->len);
     q->qb = g_new0(struct qblock, ranges->len);
     q->pid = pid;
+    /* The pagemap is only worth it when host and guest pages are the same
+     * size (x86_64 on x86_64). */
+    q->pagemap_fd = (long)page_size == sysconf(_SC_PAGESIZE) ? gm_pagemap_open(pid) : -1;
     for (guint i = 0; i < ranges->len; i++) {
         const struct hmp_ram_range *r = &g_array_index(ranges, struct hmp_ram_range, i);
         /* Blocks are whole guest pages: keep only the pages fully inside. */
@@ -249,6 +326,8 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
         q->qb[n].map = map_backing(pid, q->qb[n].hva, end - start);
         if (q->qb[n].map)
             q->n_mapped++;
+        else if (q->pagemap_fd >= 0)
+            q->qb[n].anon = gm_pagemap_range_is_anon_private(pid, q->qb[n].hva, end - start);
     }
     g_array_unref(ranges);
 
