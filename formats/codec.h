@@ -24,8 +24,10 @@ struct hv_codec_ops {
     uint32_t kdump_flag;    /* HV_KDUMP_* */
     struct hv_codec *(*create)(GError **err);
     size_t (*bound)(struct hv_codec *c, size_t in_len);
-    /* Returns compressed size, or 0 when the output would not fit in out_cap
-     * (the caller then stores the page raw).  Never fails otherwise. */
+    /* Returns compressed size, or 0 when the page is to be stored raw: the
+     * output would not fit in out_cap, or the codec judged from a sample
+     * that it would not shrink (zlib: see codec_zlib.c).  Never fails
+     * otherwise. */
     size_t (*compress)(struct hv_codec *c, const void *in, size_t in_len,
                        void *out, size_t out_cap);
     /* Decompresses exactly out_len bytes; FALSE with a message otherwise. */
