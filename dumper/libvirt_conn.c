@@ -157,3 +157,43 @@ gboolean hv_libvirt_check_dumpable(virDomainPtr dom, int *state_out, GError **er
                 virDomainGetName(dom), hv_libvirt_state_name(state));
     return FALSE;
 }
+
+virDomainPtr hv_libvirt_domain_reopen(virDomainPtr dom, unsigned wait_ms, GError **err)
+{
+    virConnectPtr old = virDomainGetConnect(dom);
+    if (virConnectIsAlive(old) == 1) {
+        virDomainRef(dom);
+        return dom;
+    }
+    virResetLastError();
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    char *u = virConnectGetURI(old);
+    g_autofree char *uri = g_strdup(u ? u : hv_libvirt_default_uri());
+    free(u);
+    if (virDomainGetUUIDString(dom, uuid) < 0) {
+        hv_libvirt_error(err, HV_ERROR_GUEST, "cannot get the domain's UUID");
+        return NULL;
+    }
+    gint64 deadline = g_get_monotonic_time() + wait_ms * (gint64)1000;
+    for (;;) {
+        /* The domain keeps its own reference on the connection. */
+        virConnectPtr conn = virConnectOpen(uri);
+        virDomainPtr nd = conn ? virDomainLookupByUUIDString(conn, uuid) : NULL;
+        virErrorPtr e = virGetLastError();
+        gboolean gone = conn && !nd && e && e->code == VIR_ERR_NO_DOMAIN;
+        g_autofree char *why = g_strdup(e && e->message ? e->message : "unknown libvirt error");
+        /* virConnectClose() resets libvirt's last error: read it first. */
+        if (conn)
+            virConnectClose(conn);
+        virResetLastError();
+        if (nd)
+            return nd;
+        if (gone || g_get_monotonic_time() >= deadline) {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "%s domain '%s': %s",
+                        gone ? "cannot find" : "libvirtd unreachable for",
+                        virDomainGetName(dom), why);
+            return NULL;
+        }
+        g_usleep(500 * 1000);
+    }
+}

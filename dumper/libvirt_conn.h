@@ -26,6 +26,12 @@ gboolean hv_libvirt_check_dumpable(virDomainPtr dom, int *state, GError **err);
 /* "running", "paused", "crashed", ... */
 const char *hv_libvirt_state_name(int state);
 
+/* dom on a working connection: a new reference to dom when its connection
+ * is alive, else the same domain (by UUID) over a new connection to the same
+ * URI, tried for up to wait_ms (libvirtd may be restarting).  NULL with err
+ * when libvirtd stays unreachable or the domain is gone. */
+virDomainPtr hv_libvirt_domain_reopen(virDomainPtr dom, unsigned wait_ms, GError **err);
+
 /* Sets err to "<what>: <libvirt's last error message>" and resets libvirt's
  * error.  code is an HvErrorCode. */
 void hv_libvirt_error(GError **err, int code, const char *what);

@@ -50,13 +50,24 @@ gboolean hv_libvirt_target_resume(struct hv_libvirt_target *t, GError **err)
     return hv_libvirt_pause_end(&t->pause, err);
 }
 
+/* One line when libvirtd was down and QEMU's monitor did the resume. */
+static void note_resume_path(const struct hv_libvirt_target *t)
+{
+    if (t->pause.resumed_via_qemu)
+        g_printerr("hvdump: %s: libvirtd was unreachable; resumed the guest through "
+                   "QEMU's monitor socket (libvirt sees it running once it reconnects)\n",
+                   virDomainGetName(t->dom));
+}
+
 void hv_libvirt_target_close(struct hv_libvirt_target *t)
 {
     if (t->pause.we_paused) {
         g_autoptr(GError) e = NULL;
         if (!hv_libvirt_pause_end(&t->pause, &e))
             g_printerr("hvdump: warning: %s\n", e->message);
+        note_resume_path(t);
     }
+    g_clear_pointer(&t->pause.uri, g_free);
     hv_libvirt_monitor_free(t->mon);
     if (t->dom)
         virDomainFree(t->dom);
@@ -73,16 +84,15 @@ void hv_libvirt_dump_result_clear(struct hv_libvirt_dump_result *r)
 struct resume_ctx {
     struct hv_libvirt_target *t;
     struct hv_guardian *guardian;
+    GError *resume_err;       /* the dump is good, the guest still paused */
 };
 
 static void resume_when_read(void *ud)
 {
     struct resume_ctx *rc = ud;
-    g_autoptr(GError) e = NULL;
-    if (!hv_libvirt_target_resume(rc->t, &e))
-        g_printerr("hvdump: warning: %s\n", e->message);
-    else
+    if (hv_libvirt_target_resume(rc->t, &rc->resume_err))
         hv_guardian_release(rc->guardian);
+    note_resume_path(rc->t);
 }
 
 static void arm_guardian(void *ud)
@@ -170,11 +180,22 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
         g_printerr("hvdump: %s: warning: %s\n", virDomainGetName(dom), gm.warning);
     res->kernel_release = kernel_release_of(&gm);
 
-    struct resume_ctx rc = { &t, &guardian };
+    struct resume_ctx rc = { &t, &guardian, NULL };
     struct hv_job_opts jo = opts->job;
     jo.source_done = resume_when_read;
     jo.source_done_ud = &rc;
     ok = hv_job_run(src, &gm.meta, &jo, &res->job, err);
+    if (rc.resume_err) {
+        /* As `hvdump dump --qmp`: the file stays, the exit status says the
+         * guest needs the operator. */
+        if (ok)
+            g_propagate_prefixed_error(err, rc.resume_err, "dump written, but ");
+        else {
+            g_printerr("hvdump: warning: %s\n", rc.resume_err->message);
+            g_error_free(rc.resume_err);
+        }
+        ok = FALSE;
+    }
 out:
     /* Resume before anything else goes away: the guest matters most. */
     hv_libvirt_target_close(&t);

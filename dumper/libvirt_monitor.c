@@ -2,6 +2,7 @@
 #include "dumper/libvirt_monitor.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -167,4 +168,61 @@ pid_t hv_libvirt_qemu_pid(virDomainPtr dom, GError **err)
                 "hvdump must run on the domain's host with access to /proc",
                 name, uuid);
     return -1;
+}
+
+/* The inodes of the sockets pid has open ("socket:[N]" links in fd/). */
+static GHashTable *socket_inodes(pid_t pid)
+{
+    GHashTable *set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)pid);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return set;
+    const char *n;
+    while ((n = g_dir_read_name(d))) {
+        g_autofree char *link = g_build_filename(dir, n, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        gint64 ino;
+        if (target && sscanf(target, "socket:[%" G_GINT64_FORMAT "]", &ino) == 1) {
+            gint64 *key = g_new(gint64, 1);
+            *key = ino;
+            g_hash_table_add(set, key);
+        }
+    }
+    g_dir_close(d);
+    return set;
+}
+
+/* Unix sockets' listening flag in /proc/net/unix (__SO_ACCEPTCON). */
+#define UNIX_LISTENING 0x10000
+
+char *hv_libvirt_monitor_socket(pid_t pid, GError **err)
+{
+    /* libvirt may hand QEMU the listening socket as an fd, so the path is
+     * not always on QEMU's command line; the kernel's table has it. */
+    g_autofree char *table = NULL;
+    g_autofree char *tpath = g_strdup_printf("/proc/%d/net/unix", (int)pid);
+    char *found = NULL;
+    if (!g_file_get_contents(tpath, &table, NULL, NULL)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "cannot read %s", tpath);
+        return NULL;
+    }
+    GHashTable *mine = socket_inodes(pid);
+    g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
+    for (size_t i = 1; lines[i] && !found; i++) {
+        /* Num RefCount Protocol Flags Type St Inode Path */
+        unsigned long flags = 0;
+        gint64 ino = 0;
+        char path[4096];
+        if (sscanf(lines[i], "%*s %*s %*s %lx %*s %*s %" G_GINT64_FORMAT " %4095s",
+                   &flags, &ino, path) == 3 &&
+            (flags & UNIX_LISTENING) && g_hash_table_contains(mine, &ino) &&
+            g_str_has_suffix(path, "/monitor.sock"))
+            found = g_strdup(path);
+    }
+    g_hash_table_destroy(mine);
+    if (!found)
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "no monitor socket found among QEMU (pid %d)'s open files", (int)pid);
+    return found;
 }

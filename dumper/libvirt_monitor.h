@@ -22,4 +22,9 @@ void hv_libvirt_monitor_free(struct gm_monitor *m);
  * process) an error instead of a wrong answer. */
 pid_t hv_libvirt_qemu_pid(virDomainPtr dom, GError **err);
 
+/* The path of the QMP socket libvirt gave QEMU pid (the listening Unix
+ * socket named monitor.sock among the process's open files), for talking to
+ * QEMU while libvirtd is down.  g_free() it. */
+char *hv_libvirt_monitor_socket(pid_t pid, GError **err);
+
 #endif
