@@ -165,42 +165,77 @@ static gboolean send_line(GSocketConnection *sc, const char *line)
 
 static void read_next(struct conn *k);
 
+/* A reply on its way out; owns the bytes until the write has finished. */
+struct reply {
+    struct conn *k;
+    char *text;
+};
+
+static void on_written(GObject *src, GAsyncResult *res, gpointer ud)
+{
+    struct reply *r = ud;
+    GError *err = NULL;
+    gboolean ok = g_output_stream_write_all_finish(G_OUTPUT_STREAM(src), res, NULL, &err);
+    gboolean cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&err);
+    struct conn *k = r->k;
+    g_free(r->text);
+    g_free(r);
+    if (cancelled)
+        return; /* k already freed by hvd_control_free */
+    if (ok)
+        read_next(k);
+    else
+        conn_free(k);
+}
+
+/* Replies are written asynchronously and the next request is read only once
+ * the reply is out: a peer that sends requests but never reads its replies
+ * stalls itself, not the main loop (a blocking write would stop every other
+ * client and every job completion with it). */
+static void reply_then_read(struct conn *k, char *line)
+{
+    struct reply *r = g_new0(struct reply, 1);
+    r->k = k;
+    r->text = g_strconcat(line, "\n", NULL);
+    g_free(line);
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(k->sc));
+    g_output_stream_write_all_async(out, r->text, strlen(r->text), G_PRIORITY_DEFAULT,
+                                    k->cancel, on_written, r);
+}
+
 static void on_line(GObject *src, GAsyncResult *res, gpointer ud)
 {
     gsize len = 0;
     GError *err = NULL;
-    char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res,
-                                                           &len, &err);
+    /* Validated below rather than with the _utf8 variant: its error for bad
+     * bytes is a G_CONVERT_ERROR, easy to mistake for a dead connection. */
+    char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, &len, &err);
     if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         g_error_free(err);
         return; /* k already freed by hvd_control_free */
     }
     struct conn *k = ud;
-    if (!line && err && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA)) {
-        /* Not UTF-8: answer and go on with the next line. */
-        g_clear_error(&err);
-        g_autofree char *r = hvd_control_error_line(HVD_ERR_GENERIC, "request is not UTF-8");
-        if (send_line(k->sc, r)) {
-            read_next(k);
-            return;
-        }
-    }
     if (!line) {
         g_clear_error(&err);
         conn_free(k);
         return;
     }
-    g_strstrip(line);
-    gboolean ok = TRUE;
-    if (*line) {
-        g_autofree char *r = hvd_control_handle_line(k->c->ops, k->c->ud, line);
-        ok = send_line(k->sc, r);
+    if (!g_utf8_validate(line, (gssize)len, NULL)) {
+        /* Not UTF-8 (a NUL byte fails too): answer and go on with the next line. */
+        g_free(line);
+        reply_then_read(k, hvd_control_error_line(HVD_ERR_GENERIC, "request is not UTF-8"));
+        return;
     }
-    g_free(line);
-    if (ok)
+    g_strstrip(line);
+    if (!*line) {
+        g_free(line);
         read_next(k);
-    else
-        conn_free(k);
+        return;
+    }
+    char *r = hvd_control_handle_line(k->c->ops, k->c->ud, line);
+    g_free(line);
+    reply_then_read(k, r);
 }
 
 static void read_next(struct conn *k)
@@ -298,6 +333,9 @@ struct hvd_control *hvd_control_new(const char *path, const char *group,
     g_mkdir_with_parents(dir, 0755);
 
     GSocketService *svc = g_socket_service_new();
+    /* GLib's default backlog of 10 makes a burst of clients wait in
+     * connect() for the main loop to catch up; let more queue at once. */
+    g_socket_listener_set_backlog(G_SOCKET_LISTENER(svc), 128);
     g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
     g_autoptr(GError) e = NULL;
     /* No window where the socket is more open than 0660. */
