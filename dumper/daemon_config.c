@@ -61,7 +61,8 @@ const char *hvd_format_ext(const char *format)
 }
 
 static const char *const daemon_keys[] = { "uri", "spool", "socket", "socket-group", NULL };
-static const char *const collect_keys[] = { "domains", "format", "after", "keep", "max-bytes", NULL };
+static const char *const collect_keys[] = { "domains", "format", "after", "keep",
+                                            "max-bytes", "min-free", NULL };
 
 static gboolean check_keys(GKeyFile *kf, GError **err)
 {
@@ -104,7 +105,7 @@ gboolean hvd_config_load_data(struct hvd_config *c, const char *data, GError **e
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) e = NULL;
-    g_autofree char *after = NULL, *keep = NULL, *maxb = NULL;
+    g_autofree char *after = NULL, *keep = NULL, *maxb = NULL, *minf = NULL;
     const struct hv_writer_ops *wops;
     enum hv_codec_id codec;
     guint64 k;
@@ -145,6 +146,9 @@ gboolean hvd_config_load_data(struct hvd_config *c, const char *data, GError **e
     c->keep = (unsigned)k;
     maxb = get_str(kf, "collect", "max-bytes", "0");
     if (!hvd_parse_size(maxb, &c->max_bytes, err))
+        goto fail;
+    minf = get_str(kf, "collect", "min-free", "0");
+    if (!hvd_parse_size(minf, &c->min_free, err))
         goto fail;
     return TRUE;
 fail:

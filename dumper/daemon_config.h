@@ -3,7 +3,8 @@
  *
  *   [daemon]  uri=  spool=  socket=  socket-group=
  *   [collect] domains=glob;glob;  format=  after=none|destroy|restart
- *             keep=N  max-bytes=SIZE (K/M/G/T suffixes, 1024-based)
+ *             keep=N  max-bytes=SIZE  min-free=SIZE
+ *             (sizes with K/M/G/T suffixes, 1024-based)
  */
 #ifndef HV_DAEMON_CONFIG_H
 #define HV_DAEMON_CONFIG_H
@@ -26,6 +27,8 @@ struct hvd_config {
     enum hvd_after after;
     unsigned keep;      /* dumps kept per domain, 0 = no limit */
     uint64_t max_bytes; /* spool cap, 0 = no limit */
+    uint64_t min_free;  /* free bytes wanted on the spool's filesystem
+                           before a dump starts (oldest dumps pruned), 0 = off */
 };
 
 /* Parses "123", "10K", "512M", "2G", "1T" (1024-based; optional trailing

@@ -39,6 +39,7 @@ struct hvd_jobs {
     guint next_id;
     GHashTable *running;      /* domain name -> struct job */
     GQueue finished;          /* struct job, newest last */
+    struct hvd_spool_room *room; /* pruning, shared by workers and main loop */
 };
 
 /* Always queued for the main loop: g_main_context_invoke() would run the
@@ -77,6 +78,7 @@ struct hvd_jobs *hvd_jobs_new(const struct hvd_config *cfg, hvd_dump_fn fn)
     j->next_id = 1;
     j->running = g_hash_table_new(g_str_hash, g_str_equal);
     g_queue_init(&j->finished);
+    j->room = hvd_spool_room_new(cfg->spool);
     return j;
 }
 
@@ -93,6 +95,7 @@ void hvd_jobs_free(struct hvd_jobs *j)
         g_main_context_iteration(j->ctx, TRUE);
     g_queue_clear_full(&j->finished, (GDestroyNotify)job_free);
     g_hash_table_unref(j->running);
+    hvd_spool_room_free(j->room);
     g_main_context_unref(j->ctx);
     g_free(j);
 }
@@ -104,6 +107,15 @@ static gboolean apply_after(struct job *jb, GError **err)
     enum hvd_after a = jb->owner->cfg->after;
     if (a == HVD_AFTER_NONE || !jb->dom)
         return TRUE;
+    /* libvirtd may have restarted during the dump: the job's handle is then
+     * on a dead connection; act on the same domain over a new one. */
+    virDomainPtr live = hv_libvirt_domain_reopen(jb->dom, 30000, err);
+    if (!live) {
+        g_prefix_error(err, "after=: ");
+        return FALSE;
+    }
+    virDomainFree(jb->dom);
+    jb->dom = live;
     g_autofree char *xml = NULL;
     int persistent = virDomainIsPersistent(jb->dom);
     if (a == HVD_AFTER_RESTART && persistent != 1) {
@@ -153,6 +165,42 @@ static char *panic_message(struct job *jb)
 
 static gboolean job_done_in_main(gpointer ud);
 
+/* The output hit ENOSPC (worker thread): the oldest finished dump goes. */
+static gboolean job_nospace(void *ud)
+{
+    struct job *jb = ud;
+    g_autofree char *why = g_strdup_printf("spool full (%s, dump %u)", jb->domain, jb->id);
+    return hvd_spool_room_prune(jb->owner->room, why);
+}
+
+/* The dump may have taken the last free blocks: its sidecar is worth an
+ * old dump, but only when space is really what is missing. */
+static gboolean write_sidecar(struct job *jb, const struct hvd_sidecar *sc, GError **err)
+{
+    uint64_t avail;
+    while (!hvd_sidecar_write(jb->sidecar, sc, err)) {
+        if (!hvd_spool_free_bytes(jb->owner->cfg->spool, &avail, NULL) || avail >= (1u << 20) ||
+            !job_nospace(jb))
+            return FALSE;
+        g_clear_error(err);
+    }
+    return TRUE;
+}
+
+/* The guardian (resumes the guest if hvdumpd dies while holding it
+ * paused) is only needed when the dump pauses a running guest. */
+static gboolean dom_running(virDomainPtr dom)
+{
+    int state = 0, reason = 0;
+    if (!dom)
+        return FALSE;
+    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        virResetLastError();
+        return FALSE;
+    }
+    return state == VIR_DOMAIN_RUNNING;
+}
+
 static gpointer job_thread(gpointer ud)
 {
     struct job *jb = ud;
@@ -166,6 +214,11 @@ static gpointer job_thread(gpointer ud)
     o.job.progress = HV_PROGRESS_NONE;
     o.job.cancel = &jb->cancel;
     o.live = FALSE;
+    o.job.on_nospace = job_nospace;
+    o.job.on_nospace_ud = jb;
+    o.guardian = dom_running(jb->dom);
+    o.uri = jb->owner->cfg->uri;
+    hvd_spool_room_make_room(jb->owner->room, jb->owner->cfg->min_free);
     /* Read before the dump: after=destroy would take the console with it. */
     g_autofree char *panic = g_strcmp0(jb->trigger, "crash") == 0 ? panic_message(jb) : NULL;
 
@@ -181,7 +234,7 @@ static gpointer job_thread(gpointer ud)
             .dump_bytes = jb->dump_bytes, .guest_bytes = res.guest_bytes,
             .kernel_release = res.kernel_release, .panic_message = panic,
         };
-        if (!hvd_sidecar_write(jb->sidecar, &sc, &err)) {
+        if (!write_sidecar(jb, &sc, &err)) {
             /* The dump is good; a missing sidecar is worth a line, not a failure. */
             g_printerr("hvdumpd: %s: sidecar: %s\n", jb->domain, err->message);
             g_clear_error(&err);
@@ -192,7 +245,11 @@ static gpointer job_thread(gpointer ud)
             jb->after_error = g_strdup(ae->message);
     } else {
         jb->state = g_error_matches(err, HV_ERROR, HV_ERROR_CANCELLED) ? JOB_CANCELLED : JOB_FAILED;
-        jb->error = g_strdup(err ? err->message : "unknown error");
+        if (g_error_matches(err, HV_ERROR, HV_ERROR_NOSPACE))
+            jb->error = g_strdup_printf("%s; no finished dump left in the spool to remove",
+                                        err->message);
+        else
+            jb->error = g_strdup(err ? err->message : "unknown error");
     }
     hv_libvirt_dump_result_clear(&res);
     run_in_main(jb->owner->ctx, job_done_in_main, jb);
@@ -213,11 +270,16 @@ static gboolean job_done_in_main(gpointer ud)
             g_printerr("hvdumpd: %s: %s\n", jb->domain, jb->after_error);
         else if (jb->apply_after && j->cfg->after != HVD_AFTER_NONE)
             g_printerr("hvdumpd: %s: after=%s done\n", jb->domain, hvd_after_name(j->cfg->after));
-        hvd_spool_enforce(j->cfg->spool, j->cfg->keep, j->cfg->max_bytes, jb->path);
+        hvd_spool_room_enforce(j->room, j->cfg->keep, j->cfg->max_bytes, jb->path);
     } else {
         g_printerr("hvdumpd: %s: dump %u %s: %s\n", jb->domain, jb->id,
                    state_names[jb->state], jb->error);
+        /* Destroying or restarting would lose the memory we failed to save. */
+        if (jb->apply_after && j->cfg->after != HVD_AFTER_NONE)
+            g_printerr("hvdumpd: %s: after=%s not applied: no dump was saved, the domain "
+                       "is left as it is\n", jb->domain, hvd_after_name(j->cfg->after));
     }
+    hvd_spool_room_set_busy(j->room, jb->path, FALSE);
     g_thread_join(jb->thread);
     jb->thread = NULL;
     g_queue_push_tail(&j->finished, jb);
@@ -281,6 +343,7 @@ guint hvd_jobs_start(struct hvd_jobs *j, const struct hvd_job_request *r, GError
         virResetLastError();
     }
     g_hash_table_insert(j->running, jb->domain, jb);
+    hvd_spool_room_set_busy(j->room, jb->path, TRUE);
     g_printerr("hvdumpd: %s: dump %u started (%s, %s) -> %s\n", jb->domain, jb->id,
                jb->trigger, jb->format, jb->path);
     jb->thread = g_thread_new("hvdumpd-dump", job_thread, jb);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "formats/hv_error.h"
@@ -149,6 +150,132 @@ unsigned hvd_spool_enforce(const char *spool, unsigned keep, uint64_t max_bytes,
             unlink(f->sidecar);
     }
     return doomed->len;
+}
+
+struct hvd_dump_file *hvd_spool_oldest(GPtrArray *files, GHashTable *busy)
+{
+    struct hvd_dump_file *best = NULL;
+    for (guint i = 0; i < files->len; i++) {
+        struct hvd_dump_file *f = files->pdata[i];
+        if (busy && g_hash_table_contains(busy, f->path))
+            continue;
+        if (!best || by_age(&f, &best) < 0)
+            best = f;
+    }
+    return best;
+}
+
+gboolean hvd_spool_prune_oldest(const char *spool, GHashTable *busy, const char *why,
+                                uint64_t *freed)
+{
+    g_autoptr(GPtrArray) files = hvd_spool_scan(spool);
+    /* A dump we cannot remove is skipped, not retried forever. */
+    g_autoptr(GHashTable) skip = g_hash_table_new(g_str_hash, g_str_equal);
+    if (busy) {
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, busy);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+            g_hash_table_add(skip, k);
+    }
+    for (;;) {
+        struct hvd_dump_file *f = hvd_spool_oldest(files, skip);
+        if (!f)
+            return FALSE;
+        if (unlink(f->path) < 0) {
+            g_printerr("hvdumpd: %s: cannot remove %s: %s\n", why, f->path, g_strerror(errno));
+            g_hash_table_add(skip, f->path);
+            continue;
+        }
+        if (f->sidecar)
+            unlink(f->sidecar);
+        g_printerr("hvdumpd: %s: removed %s (%" G_GUINT64_FORMAT " bytes)\n", why, f->path,
+                   f->size);
+        if (freed)
+            *freed = f->size;
+        return TRUE;
+    }
+}
+
+gboolean hvd_spool_free_bytes(const char *spool, uint64_t *out, GError **err)
+{
+    struct statvfs sv;
+    if (statvfs(spool, &sv) < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "statvfs %s: %s", spool, g_strerror(errno));
+        return FALSE;
+    }
+    *out = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    return TRUE;
+}
+
+unsigned hvd_spool_make_room(const char *spool, uint64_t min_free, GHashTable *busy)
+{
+    unsigned n = 0;
+    uint64_t avail;
+    while (min_free && hvd_spool_free_bytes(spool, &avail, NULL) && avail < min_free &&
+           hvd_spool_prune_oldest(spool, busy, "min-free", NULL))
+        n++;
+    return n;
+}
+
+struct hvd_spool_room {
+    char *spool;
+    GMutex lock;       /* one pruner at a time: scan + unlink is not atomic */
+    GHashTable *busy;  /* owned path strings */
+};
+
+struct hvd_spool_room *hvd_spool_room_new(const char *spool)
+{
+    struct hvd_spool_room *r = g_new0(struct hvd_spool_room, 1);
+    r->spool = g_strdup(spool);
+    g_mutex_init(&r->lock);
+    r->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return r;
+}
+
+void hvd_spool_room_free(struct hvd_spool_room *r)
+{
+    if (!r)
+        return;
+    g_hash_table_unref(r->busy);
+    g_mutex_clear(&r->lock);
+    g_free(r->spool);
+    g_free(r);
+}
+
+void hvd_spool_room_set_busy(struct hvd_spool_room *r, const char *path, gboolean busy)
+{
+    g_mutex_lock(&r->lock);
+    if (busy)
+        g_hash_table_add(r->busy, g_strdup(path));
+    else
+        g_hash_table_remove(r->busy, path);
+    g_mutex_unlock(&r->lock);
+}
+
+gboolean hvd_spool_room_prune(struct hvd_spool_room *r, const char *why)
+{
+    g_mutex_lock(&r->lock);
+    gboolean ok = hvd_spool_prune_oldest(r->spool, r->busy, why, NULL);
+    g_mutex_unlock(&r->lock);
+    return ok;
+}
+
+unsigned hvd_spool_room_make_room(struct hvd_spool_room *r, uint64_t min_free)
+{
+    g_mutex_lock(&r->lock);
+    unsigned n = hvd_spool_make_room(r->spool, min_free, r->busy);
+    g_mutex_unlock(&r->lock);
+    return n;
+}
+
+unsigned hvd_spool_room_enforce(struct hvd_spool_room *r, unsigned keep, uint64_t max_bytes,
+                                const char *protect)
+{
+    g_mutex_lock(&r->lock);
+    unsigned n = hvd_spool_enforce(r->spool, keep, max_bytes, protect);
+    g_mutex_unlock(&r->lock);
+    return n;
 }
 
 gboolean hvd_spool_check_relpath(const char *rel, GError **err)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The spool: SPOOL/DOMAIN/TIMESTAMP.{elf,kdump} + TIMESTAMP.json.  Naming,
  * validating client-chosen paths, and retention (keep= per domain, then
- * max-bytes= over the whole spool, oldest first). */
+ * max-bytes= over the whole spool, oldest first), and making room when the
+ * spool's filesystem is full. */
 #ifndef HV_DAEMON_SPOOL_H
 #define HV_DAEMON_SPOOL_H
 
@@ -32,6 +33,38 @@ GPtrArray *hvd_spool_scan(const char *spool);
  * many dumps were removed. */
 unsigned hvd_spool_enforce(const char *spool, unsigned keep, uint64_t max_bytes,
                            const char *protect);
+
+/* Spool full (ENOSPC while a dump is written, or less than min-free=
+ * before one starts): the oldest finished dump over the whole spool goes
+ * first, with its sidecar.  busy: a set of paths (char *) of dumps that
+ * running jobs still own, never chosen; may be NULL.  In-progress output
+ * (*.partial) is never a dump to begin with. */
+
+/* The oldest entry of files whose path is not in busy, or NULL.  Pure. */
+struct hvd_dump_file *hvd_spool_oldest(GPtrArray *files, GHashTable *busy);
+/* Removes the oldest finished dump and its sidecar; logs
+ * "hvdumpd: WHY: removed PATH (N bytes)" on stderr.  Returns FALSE when
+ * nothing was left to remove; *freed (may be NULL) gets the bytes. */
+gboolean hvd_spool_prune_oldest(const char *spool, GHashTable *busy, const char *why,
+                                uint64_t *freed);
+/* Bytes an unprivileged writer may still use on the spool's filesystem. */
+gboolean hvd_spool_free_bytes(const char *spool, uint64_t *out, GError **err);
+/* min-free=: prunes oldest first until at least min_free bytes are free or
+ * nothing is left to prune.  Returns how many dumps were removed. */
+unsigned hvd_spool_make_room(const char *spool, uint64_t min_free, GHashTable *busy);
+
+/* The same, safe between threads: the jobs registry owns one, its workers
+ * prune when their write hits ENOSPC while the main loop enforces
+ * retention.  It remembers the paths of dumps running jobs own (busy). */
+struct hvd_spool_room;
+struct hvd_spool_room *hvd_spool_room_new(const char *spool);
+void hvd_spool_room_free(struct hvd_spool_room *r);
+/* path: the final dump path of a running job; copied. */
+void hvd_spool_room_set_busy(struct hvd_spool_room *r, const char *path, gboolean busy);
+gboolean hvd_spool_room_prune(struct hvd_spool_room *r, const char *why);
+unsigned hvd_spool_room_make_room(struct hvd_spool_room *r, uint64_t min_free);
+unsigned hvd_spool_room_enforce(struct hvd_spool_room *r, unsigned keep, uint64_t max_bytes,
+                                const char *protect);
 
 /* Syntax check of a client-chosen path: relative, not empty, no "..",
  * no empty component. */

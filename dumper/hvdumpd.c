@@ -14,6 +14,7 @@
 #include "dumper/daemon_events.h"
 #include "dumper/daemon_jobs.h"
 #include "dumper/daemon_spool.h"
+#include "dumper/guardian.h"
 #include "dumper/libvirt_conn.h"
 #include "dumper/libvirt_dump.h"
 #include "formats/hv_error.h"
@@ -128,6 +129,10 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     struct daemon d = { 0 };
 
+    /* A dump job re-executes us (/proc/self/exe) as the guardian that
+     * resumes its guest if we die holding it paused: see guardian.h. */
+    if (argc >= 2 && g_strcmp0(argv[1], "__guardian") == 0)
+        return hv_guardian_main(argc - 1, argv + 1, hv_libvirt_guardian_rescue);
     setlocale(LC_ALL, "");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 1) {
@@ -155,6 +160,7 @@ int main(int argc, char **argv)
     umask(0077);
     /* The limits may have changed since the last run. */
     hvd_spool_enforce(d.cfg.spool, d.cfg.keep, d.cfg.max_bytes, NULL);
+    hvd_spool_make_room(d.cfg.spool, d.cfg.min_free, NULL);
 
     d.loop = g_main_loop_new(NULL, FALSE);
     d.jobs = hvd_jobs_new(&d.cfg, hv_libvirt_dump);

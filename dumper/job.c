@@ -133,6 +133,7 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
     j.out = open_output(opts, err);
     if (!j.out)
         goto fail;
+    hv_output_set_nospace_handler(j.out, opts->on_nospace, opts->on_nospace_ud);
     struct hv_sink *sink = hv_output_sink(j.out);
     /* kdump seeks back to write bitmaps and descriptors; a pipe gets the
      * flattened container, which readers (or makedumpfile -R) reassemble. */

@@ -32,6 +32,10 @@ struct hv_job_opts {
     volatile gint *cancel;    /* may be NULL */
     void (*source_done)(void *ud); /* see struct hv_pipeline_config */
     void *source_done_ud;
+    /* Output full (ENOSPC/EDQUOT): see hv_output_set_nospace_handler.
+     * NULL = fail at once (hvdump); hvdumpd prunes its spool. */
+    gboolean (*on_nospace)(void *ud);
+    void *on_nospace_ud;
 };
 
 struct hv_job_result {

@@ -30,6 +30,8 @@ struct hv_output {
     size_t buf_len;
     uint64_t buf_off;     /* file offset of buf[0] */
     uint64_t high;        /* highest end offset written */
+    gboolean (*on_nospace)(void *ud); /* may free space; then we retry */
+    void *on_nospace_ud;
 };
 
 static void set_write_error(struct hv_output *o, int e, GError **err)
@@ -51,9 +53,13 @@ static gboolean write_all(struct hv_output *o, uint64_t off, const uint8_t *buf,
         ssize_t n = o->sink.random_access ? pwrite(o->fd, buf, len, (off_t)off)
                                           : write(o->fd, buf, len);
         if (n < 0) {
-            if (errno == EINTR)
+            int e = errno;
+            if (e == EINTR)
                 continue;
-            set_write_error(o, errno, err);
+            /* Whatever was written before stays; retry the rest. */
+            if ((e == ENOSPC || e == EDQUOT) && o->on_nospace && o->on_nospace(o->on_nospace_ud))
+                continue;
+            set_write_error(o, e, err);
             return FALSE;
         }
         if (n == 0) {
@@ -260,6 +266,12 @@ struct hv_output *hv_output_open_path(const char *path, gboolean force, GError *
     o->is_regular = TRUE;
     o->sink.random_access = TRUE;
     return o;
+}
+
+void hv_output_set_nospace_handler(struct hv_output *o, gboolean (*fn)(void *ud), void *ud)
+{
+    o->on_nospace = fn;
+    o->on_nospace_ud = ud;
 }
 
 struct hv_sink *hv_output_sink(struct hv_output *o)

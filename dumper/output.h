@@ -20,6 +20,11 @@ gboolean hv_output_is_random_access(struct hv_output *o);
 uint64_t hv_output_bytes_written(struct hv_output *o);
 /* Flush, fsync (files), rename into place.  Frees o in all cases. */
 gboolean hv_output_commit(struct hv_output *o, GError **err);
+/* Called from the writing thread when a write fails with ENOSPC or EDQUOT;
+ * returns TRUE when it freed space, and the write is then retried (as
+ * often as it keeps freeing).  FALSE: the write fails with HV_ERROR_NOSPACE.
+ * fn NULL (the default) = fail at once. */
+void hv_output_set_nospace_handler(struct hv_output *o, gboolean (*fn)(void *ud), void *ud);
 /* "PATH.partial": where a dump to PATH is written until it is complete. */
 char *hv_output_partial_path(const char *path);
 /* Remove the partial file (if any) and free o.  Safe after a failed write. */

@@ -44,6 +44,7 @@ static void test_defaults(void)
     g_assert_cmpint(c.after, ==, HVD_AFTER_NONE);
     g_assert_cmpuint(c.keep, ==, 0);
     g_assert_cmpuint(c.max_bytes, ==, 0);
+    g_assert_cmpuint(c.min_free, ==, 0);
     g_assert_true(hvd_config_domain_matches(&c, "anything"));
     g_assert_cmpstr(hvd_format_ext(c.format), ==, "kdump");
     hvd_config_clear(&c);
@@ -57,7 +58,7 @@ static void test_full(void)
         "# comment\n"
         "[daemon]\nuri=qemu:///session\nspool=/srv/dumps\nsocket=/run/x.sock\n"
         "[collect]\ndomains=web-*;db?; exact\nformat=elf\nafter=restart\n"
-        "keep=3\nmax-bytes=20G\n";
+        "keep=3\nmax-bytes=20G\nmin-free=512M\n";
     g_assert_true(hvd_config_load_data(&c, ini, &err));
     g_assert_no_error(err);
     g_assert_cmpstr(c.uri, ==, "qemu:///session");
@@ -68,6 +69,7 @@ static void test_full(void)
     g_assert_cmpint(c.after, ==, HVD_AFTER_RESTART);
     g_assert_cmpuint(c.keep, ==, 3);
     g_assert_cmpuint(c.max_bytes, ==, 20ull << 30);
+    g_assert_cmpuint(c.min_free, ==, 512ull << 20);
     g_assert_true(hvd_config_domain_matches(&c, "web-1"));
     g_assert_true(hvd_config_domain_matches(&c, "db1"));
     g_assert_true(hvd_config_domain_matches(&c, "exact"));
@@ -87,6 +89,7 @@ static void test_errors(void)
         "[collect]\nkeep=-1\n",
         "[collect]\nkeep=many\n",
         "[collect]\nmax-bytes=lots\n",
+        "[collect]\nmin-free=-1G\n",
         "[daemon]\nspool=relative/dir\n",
         "[daemon]\nsocket=x.sock\n",
         "not an ini file",

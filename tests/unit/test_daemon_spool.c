@@ -207,6 +207,160 @@ static void test_scan_enforce(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+static void test_oldest(void)
+{
+    g_autoptr(GPtrArray) a = sample();
+    g_autoptr(GHashTable) busy = g_hash_table_new(g_str_hash, g_str_equal);
+    g_assert_cmpstr(hvd_spool_oldest(a, NULL)->path, ==, "a1");
+    g_hash_table_add(busy, (char *)"a1");
+    g_assert_cmpstr(hvd_spool_oldest(a, busy)->path, ==, "b1");
+    g_hash_table_add(busy, (char *)"b1");
+    g_assert_cmpstr(hvd_spool_oldest(a, busy)->path, ==, "a2");
+    g_autoptr(GPtrArray) empty = g_ptr_array_new();
+    g_assert_null(hvd_spool_oldest(empty, NULL));
+}
+
+struct pspool {
+    char *spool;
+    char p[4][256];
+};
+
+/* Four dumps over two domains, ages p[0] < p[1] < p[2] < p[3], sidecars,
+ * and things that are not dumps: a partial and a foreign file. */
+static void pspool_make(struct pspool *s)
+{
+    s->spool = g_dir_make_tmp("hvd-prune-XXXXXX", NULL);
+    static const char *const doms[] = { "vm1", "vm2", "vm1", "vm2" };
+    for (int i = 0; i < 4; i++) {
+        g_autofree char *d = g_build_filename(s->spool, doms[i], NULL);
+        g_mkdir(d, 0750);
+        g_snprintf(s->p[i], sizeof s->p[i], "%s/2024010%dT000000Z.kdump", d, i + 1);
+        touch(s->p[i], 4096, 1000000 + i * 10);
+        g_autofree char *sc = hvd_spool_sidecar_for(s->p[i]);
+        touch(sc, 100, 1000000 + i * 10);
+    }
+    g_autofree char *partial = g_strdup_printf("%s/vm1/old.kdump.partial", s->spool);
+    touch(partial, 4096, 1);
+    g_autofree char *txt = g_strdup_printf("%s/vm2/notes.txt", s->spool);
+    touch(txt, 10, 1);
+}
+
+static void pspool_free(struct pspool *s)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", s->spool);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(s->spool);
+}
+
+static gboolean exists(const char *p)
+{
+    return g_file_test(p, G_FILE_TEST_EXISTS);
+}
+
+static void test_prune_oldest(void)
+{
+    struct pspool s;
+    pspool_make(&s);
+    g_autoptr(GHashTable) busy = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_add(busy, s.p[1]); /* a running job's finished dump */
+    uint64_t freed = 0;
+    g_assert_true(hvd_spool_prune_oldest(s.spool, busy, "test", &freed));
+    g_assert_cmpuint(freed, ==, 4096 + 100);
+    g_assert_false(exists(s.p[0]));
+    g_autofree char *sc0 = hvd_spool_sidecar_for(s.p[0]);
+    g_assert_false(exists(sc0));
+    /* Next: p[1] is busy, so p[2], then p[3]; then nothing. */
+    g_assert_true(hvd_spool_prune_oldest(s.spool, busy, "test", NULL));
+    g_assert_true(exists(s.p[1]));
+    g_assert_false(exists(s.p[2]));
+    g_assert_true(hvd_spool_prune_oldest(s.spool, busy, "test", NULL));
+    g_assert_false(exists(s.p[3]));
+    g_assert_false(hvd_spool_prune_oldest(s.spool, busy, "test", NULL));
+    g_assert_true(exists(s.p[1]));
+    g_autofree char *partial = g_strdup_printf("%s/vm1/old.kdump.partial", s.spool);
+    g_autofree char *txt = g_strdup_printf("%s/vm2/notes.txt", s.spool);
+    g_assert_true(exists(partial) && exists(txt));
+    /* Not busy any more: it goes too. */
+    g_assert_true(hvd_spool_prune_oldest(s.spool, NULL, "test", NULL));
+    g_assert_false(exists(s.p[1]));
+    g_assert_false(hvd_spool_prune_oldest(s.spool, NULL, "test", NULL));
+    pspool_free(&s);
+}
+
+static void test_make_room(void)
+{
+    struct pspool s;
+    pspool_make(&s);
+    uint64_t avail = 0;
+    g_assert_true(hvd_spool_free_bytes(s.spool, &avail, NULL));
+    g_assert_cmpuint(avail, >, 0);
+    /* Already enough room: nothing goes. */
+    g_assert_cmpuint(hvd_spool_make_room(s.spool, 1, NULL), ==, 0);
+    g_assert_cmpuint(hvd_spool_make_room(s.spool, 0, NULL), ==, 0);
+    for (int i = 0; i < 4; i++)
+        g_assert_true(exists(s.p[i]));
+    /* More than the filesystem has: every dump but the busy one goes. */
+    g_autoptr(GHashTable) busy = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_add(busy, s.p[0]);
+    g_assert_cmpuint(hvd_spool_make_room(s.spool, G_MAXUINT64, busy), ==, 3);
+    g_assert_true(exists(s.p[0]));
+    for (int i = 1; i < 4; i++)
+        g_assert_false(exists(s.p[i]));
+    GError *err = NULL;
+    g_assert_false(hvd_spool_free_bytes("/nonexistent/spool", &avail, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_IO);
+    g_clear_error(&err);
+    pspool_free(&s);
+}
+
+struct pruner {
+    struct hvd_spool_room *room;
+    int removed;
+};
+
+static gpointer prune_thread(gpointer ud)
+{
+    struct pruner *p = ud;
+    while (hvd_spool_room_prune(p->room, "thread"))
+        p->removed++;
+    return NULL;
+}
+
+/* Workers prune at once: every dump is removed exactly once (no double
+ * count, no unlink error), the busy one never. */
+static void test_room_threads(void)
+{
+    g_autofree char *spool = g_dir_make_tmp("hvd-room-XXXXXX", NULL);
+    g_autofree char *d = g_build_filename(spool, "vm", NULL);
+    g_mkdir(d, 0750);
+    enum { N = 40 };
+    char busy_path[256] = "";
+    for (int i = 0; i < N; i++) {
+        char p[256];
+        g_snprintf(p, sizeof p, "%s/%03d.elf", d, i);
+        touch(p, 10, 1000000 + i);
+        if (i == N / 2)
+            g_strlcpy(busy_path, p, sizeof busy_path);
+    }
+    struct hvd_spool_room *room = hvd_spool_room_new(spool);
+    hvd_spool_room_set_busy(room, busy_path, TRUE);
+    struct pruner pr[3] = { { room, 0 }, { room, 0 }, { room, 0 } };
+    GThread *t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = g_thread_new("pruner", prune_thread, &pr[i]);
+    g_assert_cmpuint(hvd_spool_room_enforce(room, 0, 0, NULL), ==, 0);
+    for (int i = 0; i < 3; i++)
+        g_thread_join(t[i]);
+    g_assert_cmpint(pr[0].removed + pr[1].removed + pr[2].removed, ==, N - 1);
+    g_assert_true(exists(busy_path));
+    hvd_spool_room_set_busy(room, busy_path, FALSE);
+    g_assert_cmpuint(hvd_spool_room_make_room(room, G_MAXUINT64), ==, 1);
+    g_assert_false(exists(busy_path));
+    hvd_spool_room_free(room);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", spool);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 static void test_new_name(void)
 {
     g_autofree char *spool = g_dir_make_tmp("hvd-spool-XXXXXX", NULL);
@@ -307,6 +461,10 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_spool/resolve", test_resolve);
     g_test_add_func("/daemon_spool/scan_enforce", test_scan_enforce);
     g_test_add_func("/daemon_spool/new_name", test_new_name);
+    g_test_add_func("/daemon_spool/oldest", test_oldest);
+    g_test_add_func("/daemon_spool/prune_oldest", test_prune_oldest);
+    g_test_add_func("/daemon_spool/make_room", test_make_room);
+    g_test_add_func("/daemon_spool/room_threads", test_room_threads);
     g_test_add_func("/daemon_spool/panic_message", test_panic_message);
     g_test_add_func("/daemon_spool/console_path", test_console_path);
     g_test_add_func("/daemon_spool/sidecar", test_sidecar);

@@ -254,6 +254,78 @@ static void test_enospc(void)
     g_free(mnt);
 }
 
+struct freer {
+    char *victim;  /* removed on the first call */
+    int calls;
+};
+
+static gboolean free_space(void *ud)
+{
+    struct freer *f = ud;
+    f->calls++;
+    if (!f->victim || g_unlink(f->victim) != 0)
+        return FALSE;
+    g_clear_pointer(&f->victim, g_free);
+    return TRUE;
+}
+
+/* The nospace handler: called on ENOSPC, the write retried while it frees
+ * space; the output then completes intact.  When it cannot free, the
+ * write fails as before. */
+static void test_enospc_handler(void)
+{
+    /* /dev/full: every write is ENOSPC, nothing can help. */
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct freer none = {0};
+        GError *err = NULL;
+        struct hv_output *o = hv_output_open_fd(fd, &err);
+        g_assert_no_error(err);
+        hv_output_set_nospace_handler(o, free_space, &none);
+        g_assert_true(hv_sink_write(hv_output_sink(o), 0, "x", 1, &err));
+        g_assert_false(hv_output_commit(o, &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_NOSPACE);
+        g_assert_cmpint(none.calls, ==, 1);
+        g_clear_error(&err);
+        close(fd);
+    }
+    char *mnt = tpath("tiny2");
+    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=128k") != 0) {
+        g_test_skip("cannot mount a tmpfs: the retry is not tested");
+        g_rmdir(mnt);
+        g_free(mnt);
+        return;
+    }
+    struct freer f = {.victim = g_build_filename(mnt, "old.dump", NULL)};
+    size_t len = 96 << 10;
+    char *data = g_malloc(len);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (char)(i * 7 + 3);
+    g_assert_true(g_file_set_contents(f.victim, data, (gssize)len, NULL));
+    char *p = g_build_filename(mnt, "new.dump", NULL);
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    g_assert_no_error(err);
+    hv_output_set_nospace_handler(o, free_space, &f);
+    g_assert_true(hv_sink_write(hv_output_sink(o), 0, data, len, &err));
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(f.calls, ==, 1);
+    g_assert_null(f.victim); /* removed */
+    char *got = NULL;
+    gsize got_len = 0;
+    g_assert_true(g_file_get_contents(p, &got, &got_len, NULL));
+    g_assert_cmpuint(got_len, ==, len);
+    g_assert_cmpint(memcmp(got, data, len), ==, 0);
+    g_free(got);
+    g_free(data);
+    umount(mnt);
+    g_rmdir(mnt);
+    g_free(p);
+    g_free(mnt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -269,6 +341,7 @@ int main(int argc, char **argv)
     g_test_add_func("/output/missing-dir", test_missing_dir);
     g_test_add_func("/output/epipe-and-sequential", test_epipe_and_sequential);
     g_test_add_func("/output/enospc", test_enospc);
+    g_test_add_func("/output/enospc-handler", test_enospc_handler);
     int rc = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
