@@ -8,10 +8,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define PM_PRESENT (UINT64_C(1) << 63)
 #define PM_SWAPPED (UINT64_C(1) << 62)
+#define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
+#define HUGE_SIZE (2u << 20)
 /* Entries read per pread(): 4 KiB of stack. */
 #define PM_CHUNK 512
 
@@ -53,9 +56,60 @@ gboolean gm_pagemap_range_is_anon_private(pid_t pid, uint64_t hva, uint64_t len)
     return ok && covered >= end_want;
 }
 
-gboolean gm_pagemap_populated(int fd, uint64_t hva, size_t n_pages, size_t host_page_size,
-                              uint8_t *populated)
+/* Our own pagemap entry for the page at p (0 on failure). */
+static uint64_t own_entry(int fd, const volatile uint8_t *p, size_t ps)
 {
+    uint64_t e = 0;
+    if (pread(fd, &e, sizeof e, (off_t)((uintptr_t)p / ps * sizeof e)) != (ssize_t)sizeof e)
+        return 0;
+    return e;
+}
+
+void gm_pagemap_learn_zero_pfns(struct gm_zero_pfns *z)
+{
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    *z = (struct gm_zero_pfns){0};
+    if (fd < 0)
+        return;
+    /* Room for one 2 MiB-aligned huge page plus one small page apart. */
+    size_t len = 2 * HUGE_SIZE + ps;
+    uint8_t *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        close(fd);
+        return;
+    }
+    volatile uint8_t *small = m + len - ps;
+    madvise((void *)small, ps, MADV_NOHUGEPAGE);
+    (void)*small; /* a read fault maps the zero page */
+    uint64_t e = own_entry(fd, small, ps);
+    if ((e & PM_PRESENT) && (e & PM_PFN_MASK)) {
+        z->valid = TRUE;
+        z->pfn = e & PM_PFN_MASK;
+        volatile uint8_t *huge = (uint8_t *)(((uintptr_t)m + HUGE_SIZE - 1) &
+                                             ~(uintptr_t)(HUGE_SIZE - 1));
+        madvise((void *)huge, HUGE_SIZE, MADV_HUGEPAGE);
+        (void)*huge; /* the huge zero page, where THP and its use_zero_page are on */
+        uint64_t h0 = own_entry(fd, huge, ps), h1 = own_entry(fd, huge + ps, ps);
+        uint64_t p0 = h0 & PM_PFN_MASK, p1 = h1 & PM_PFN_MASK;
+        if ((h0 & PM_PRESENT) && (h1 & PM_PRESENT) && p0 != z->pfn && p1 == p0 + 1) {
+            z->huge_first = p0;
+            z->huge_count = HUGE_SIZE / ps;
+        }
+    }
+    munmap(m, len);
+    close(fd);
+}
+
+static gboolean is_zero_pfn(const struct gm_zero_pfns *z, uint64_t pfn)
+{
+    return pfn == z->pfn || (pfn >= z->huge_first && pfn - z->huge_first < z->huge_count);
+}
+
+gboolean gm_pagemap_populated(int fd, uint64_t hva, size_t n_pages, size_t host_page_size,
+                              const struct gm_zero_pfns *z, uint8_t *populated)
+{
+    gboolean pfns = z && z->valid;
     uint64_t entries[PM_CHUNK];
     uint64_t first = hva / host_page_size;
 
@@ -65,8 +119,11 @@ gboolean gm_pagemap_populated(int fd, uint64_t hva, size_t n_pages, size_t host_
         ssize_t r = pread(fd, entries, want, (off_t)((first + done) * sizeof entries[0]));
         if (r != (ssize_t)want)
             return FALSE;
-        for (size_t i = 0; i < n; i++)
-            populated[done + i] = (entries[i] & (PM_PRESENT | PM_SWAPPED)) != 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t e = entries[i];
+            populated[done + i] = (e & (PM_PRESENT | PM_SWAPPED)) != 0 &&
+                                  !(pfns && (e & PM_PRESENT) && is_zero_pfn(z, e & PM_PFN_MASK));
+        }
         done += n;
     }
     return TRUE;

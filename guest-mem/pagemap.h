@@ -23,10 +23,25 @@ int gm_pagemap_open(pid_t pid);
  * page in the page cache without it being mapped in pid. */
 gboolean gm_pagemap_range_is_anon_private(pid_t pid, uint64_t hva, uint64_t len);
 
+/* A page that was only ever read is mapped to the kernel's shared zero page
+ * (or, in a transparent-huge-page area, the huge zero page): present, but
+ * zero all the same.  That is every untouched page once anything has read
+ * all of guest RAM, e.g. an earlier dump.  Their frame numbers are learned
+ * by reading fresh anonymous memory of our own; pagemap shows frame numbers
+ * only to CAP_SYS_ADMIN, so without it valid stays FALSE. */
+struct gm_zero_pfns {
+    gboolean valid;
+    uint64_t pfn;                    /* the 4 KiB zero page */
+    uint64_t huge_first, huge_count; /* the huge zero page, count 0 if none */
+};
+void gm_pagemap_learn_zero_pfns(struct gm_zero_pfns *z);
+
 /* Fills populated[i] (TRUE/FALSE) for the n_pages pages of host_page_size
- * bytes starting at hva, from the pagemap fd.  FALSE when the entries
- * cannot be read (the caller then reads every page).  No allocation. */
+ * bytes starting at hva, from the pagemap fd: FALSE for a page that is
+ * neither present nor swapped, or is mapped to a zero page of z (NULL or
+ * not valid: not checked).  FALSE when the entries cannot be read (the
+ * caller then reads every page).  No allocation. */
 gboolean gm_pagemap_populated(int fd, uint64_t hva, size_t n_pages, size_t host_page_size,
-                              uint8_t *populated);
+                              const struct gm_zero_pfns *z, uint8_t *populated);
 
 #endif

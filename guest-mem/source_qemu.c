@@ -33,6 +33,7 @@ struct qemu_source {
     struct qblock *qb;     /* parallel to base.blocks */
     size_t n_mapped;
     int pagemap_fd;        /* /proc/PID/pagemap, or -1 */
+    struct gm_zero_pfns zero_pfns;
 };
 
 /* Pages per read() consulted in the pagemap at once (stack arrays). */
@@ -91,7 +92,7 @@ static gboolean read_sparse(struct qemu_source *q, uint64_t hva, uint64_t gpa, s
         size_t n = MIN(n_pages - done, (size_t)SPARSE_CHUNK);
         uint64_t c_hva = hva + done * ps;
         uint8_t *c_buf = buf + done * ps;
-        if (!gm_pagemap_populated(q->pagemap_fd, c_hva, n, ps, populated))
+        if (!gm_pagemap_populated(q->pagemap_fd, c_hva, n, ps, &q->zero_pfns, populated))
             return read_range(q, c_hva, gpa + done * ps, c_buf, (n_pages - done) * ps, err);
         int n_iov = 0;
         size_t want = 0;
@@ -312,6 +313,8 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
     /* The pagemap is only worth it when host and guest pages are the same
      * size (x86_64 on x86_64). */
     q->pagemap_fd = (long)page_size == sysconf(_SC_PAGESIZE) ? gm_pagemap_open(pid) : -1;
+    if (q->pagemap_fd >= 0)
+        gm_pagemap_learn_zero_pfns(&q->zero_pfns);
     for (guint i = 0; i < ranges->len; i++) {
         const struct hmp_ram_range *r = &g_array_index(ranges, struct hmp_ram_range, i);
         /* Blocks are whole guest pages: keep only the pages fully inside. */

@@ -22,12 +22,12 @@ static void populated_pages(void)
     g_assert_cmpint(fd, >=, 0);
     uint8_t pop[64];
     memset(pop, 0xee, sizeof pop);
-    g_assert_true(gm_pagemap_populated(fd, (uintptr_t)m, n, ps, pop));
+    g_assert_true(gm_pagemap_populated(fd, (uintptr_t)m, n, ps, NULL, pop));
     for (size_t i = 0; i < n; i++)
         g_assert_cmpuint(pop[i], ==, i == 3 || i == 10 || i == 63);
     /* Given back (what a balloon does): not populated any more. */
     g_assert_cmpint(madvise(m + 3 * ps, ps, MADV_DONTNEED), ==, 0);
-    g_assert_true(gm_pagemap_populated(fd, (uintptr_t)m + 3 * ps, 1, ps, pop));
+    g_assert_true(gm_pagemap_populated(fd, (uintptr_t)m + 3 * ps, 1, ps, NULL, pop));
     g_assert_cmpuint(pop[0], ==, 0);
     close(fd);
     /* Partly outside any mapping: not anonymous memory we can vouch for. */
@@ -35,6 +35,37 @@ static void populated_pages(void)
     g_assert_false(gm_pagemap_range_is_anon_private(getpid(), (uintptr_t)m, n * ps));
     g_assert_true(gm_pagemap_range_is_anon_private(getpid(), (uintptr_t)m, 32 * ps));
     munmap(m, 32 * ps);
+}
+
+/* Pages only read map the zero page: present, but not populated for us
+ * (as root, which sees frame numbers). */
+static void zero_page_mappings(void)
+{
+    struct gm_zero_pfns z;
+    gm_pagemap_learn_zero_pfns(&z);
+    if (!z.valid) {
+        g_test_skip("pagemap shows no frame numbers here (needs CAP_SYS_ADMIN)");
+        return;
+    }
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE), n = 16;
+    uint8_t *m = mmap(NULL, n * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    g_assert_true(m != MAP_FAILED);
+    madvise(m, n * ps, MADV_NOHUGEPAGE);
+    volatile uint8_t sink = 0;
+    for (size_t i = 0; i < n; i++)
+        sink += ((volatile uint8_t *)m)[i * ps]; /* read: zero page */
+    (void)sink;
+    m[5 * ps] = 9; /* written: a page of its own */
+    int fd = gm_pagemap_open(getpid());
+    uint8_t with[16], without[16];
+    g_assert_true(gm_pagemap_populated(fd, (uintptr_t)m, n, ps, &z, with));
+    g_assert_true(gm_pagemap_populated(fd, (uintptr_t)m, n, ps, NULL, without));
+    for (size_t i = 0; i < n; i++) {
+        g_assert_cmpuint(with[i], ==, i == 5);
+        g_assert_cmpuint(without[i], ==, 1); /* present, all of them */
+    }
+    close(fd);
+    munmap(m, n * ps);
 }
 
 static void file_and_shared_mappings(void)
@@ -60,6 +91,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pagemap/populated", populated_pages);
+    g_test_add_func("/pagemap/zero-page", zero_page_mappings);
     g_test_add_func("/pagemap/file-and-shared", file_and_shared_mappings);
     return g_test_run();
 }
