@@ -159,9 +159,9 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
     struct hv_pipeline_config pcfg = {
         .threads = opts->threads ? opts->threads : g_get_num_processors(),
         .codec = j.wops->compresses ? hv_codec_by_id(codec) : NULL,
-        /* Zero pages only change anything where the format can leave them
-         * out (kdump); ELF stores every page anyway. */
-        .detect_zero = j.wops->compresses,
+        /* kdump stores zero pages once (or not at all); ELF hands them to
+         * the output as hv_zero_page, which leaves holes in a file. */
+        .detect_zero = TRUE,
         .progress = j.progress,
         .cancel = opts->cancel,
         .source_done = opts->source_done,

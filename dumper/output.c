@@ -5,6 +5,7 @@
  * renamed into place only once complete and fsync'd. */
 #include "dumper/output.h"
 #include "formats/hv_error.h"
+#include "formats/writer_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,10 @@
 #include <unistd.h>
 
 #define OUT_BUF_SIZE (8u << 20)
+/* Zero runs at least this long become holes in files we create; shorter
+ * ones are written (a hole per stray zero page would fragment the file and
+ * cost a syscall each). */
+#define HOLE_MIN (64u << 10)
 
 struct hv_output {
     struct hv_sink sink;  /* first: writers get &sink */
@@ -30,6 +35,15 @@ struct hv_output {
     size_t buf_len;
     uint64_t buf_off;     /* file offset of buf[0] */
     uint64_t high;        /* highest end offset written */
+    /* Sparse output: writers hand zero-filled pages as hv_zero_page (ELF
+     * does for every page the guest has as zero, most of a lightly used
+     * guest).  In a file we created, those bytes need not be written: a
+     * hole reads back as zeros and costs neither the copy into the page
+     * cache nor the disk write.  Pending zeros sit in [zero_off, +zero_len),
+     * right after the buffered bytes; they are written out only when the
+     * run is shorter than HOLE_MIN. */
+    gboolean holes;
+    uint64_t zero_off, zero_len;
     gboolean (*on_nospace)(void *ud); /* may free space; then we retry */
     void *on_nospace_ud;
 };
@@ -83,17 +97,10 @@ static gboolean out_flush_buf(struct hv_output *o, GError **err)
     return ok;
 }
 
-static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, size_t len,
+/* Appends to the buffer (or writes through), flushing as needed. */
+static gboolean buffer_write(struct hv_output *o, uint64_t off, const void *data, size_t len,
                              GError **err)
 {
-    struct hv_output *o = (struct hv_output *)s;
-    if (!s->random_access && off != s->next_offset) {
-        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
-                    "internal error: out-of-order write at %" G_GUINT64_FORMAT
-                    " (expected %" G_GUINT64_FORMAT ") to the stream %s",
-                    off, s->next_offset, o->name);
-        return FALSE;
-    }
     /* Not contiguous with what is buffered: push that out first. */
     if (o->buf_len && off != o->buf_off + o->buf_len && !out_flush_buf(o, err))
         return FALSE;
@@ -112,6 +119,50 @@ static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, 
         memcpy(o->buf + o->buf_len, data, len);
         o->buf_len += len;
     }
+    return TRUE;
+}
+
+/* Settles the pending zero run: written when short, else left as a hole
+ * (the file's size is set at commit if the hole is at its end). */
+static gboolean settle_zeros(struct hv_output *o, GError **err)
+{
+    uint64_t off = o->zero_off, left = o->zero_len;
+    o->zero_len = 0;
+    if (left >= HOLE_MIN)
+        return TRUE;
+    while (left > 0) {
+        size_t n = (size_t)MIN(left, (uint64_t)sizeof hv_zero_page);
+        if (!buffer_write(o, off, hv_zero_page, n, err))
+            return FALSE;
+        off += n;
+        left -= n;
+    }
+    return TRUE;
+}
+
+static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, size_t len,
+                             GError **err)
+{
+    struct hv_output *o = (struct hv_output *)s;
+    if (!s->random_access && off != s->next_offset) {
+        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+                    "internal error: out-of-order write at %" G_GUINT64_FORMAT
+                    " (expected %" G_GUINT64_FORMAT ") to the stream %s",
+                    off, s->next_offset, o->name);
+        return FALSE;
+    }
+    if (o->holes && data == hv_zero_page && len > 0) {
+        if (o->zero_len && off != o->zero_off + o->zero_len && !settle_zeros(o, err))
+            return FALSE;
+        if (!o->zero_len)
+            o->zero_off = off;
+        o->zero_len += len;
+    } else {
+        if (o->zero_len && !settle_zeros(o, err))
+            return FALSE;
+        if (!buffer_write(o, off, data, len, err))
+            return FALSE;
+    }
     s->next_offset = off + len;
     if (off + len > o->high)
         o->high = off + len;
@@ -120,7 +171,25 @@ static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, 
 
 static gboolean out_flush(struct hv_sink *s, GError **err)
 {
-    return out_flush_buf((struct hv_output *)s, err);
+    struct hv_output *o = (struct hv_output *)s;
+    return (!o->zero_len || settle_zeros(o, err)) && out_flush_buf(o, err);
+}
+
+/* A hole at the end of the file is not there until the size says so. */
+static gboolean set_size(struct hv_output *o, GError **err)
+{
+    struct stat st;
+    if (!o->holes)
+        return TRUE;
+    if (fstat(o->fd, &st) < 0) {
+        set_write_error(o, errno, err);
+        return FALSE;
+    }
+    if ((uint64_t)st.st_size < o->high && ftruncate(o->fd, (off_t)o->high) < 0) {
+        set_write_error(o, errno, err);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static struct hv_output *output_new(int fd, const char *name)
@@ -265,6 +334,7 @@ struct hv_output *hv_output_open_path(const char *path, gboolean force, GError *
     }
     o->is_regular = TRUE;
     o->sink.random_access = TRUE;
+    o->holes = TRUE; /* our own new, empty file */
     return o;
 }
 
@@ -331,7 +401,7 @@ static gboolean put_in_place(struct hv_output *o, GError **err)
 
 gboolean hv_output_commit(struct hv_output *o, GError **err)
 {
-    if (!out_flush_buf(o, err))
+    if (!out_flush(&o->sink, err) || !set_size(o, err))
         goto fail;
     /* fsync: ENOSPC and EIO of delayed allocation show up here. */
     if (o->is_regular && fsync(o->fd) < 0 && errno != EINVAL) {

@@ -12,6 +12,7 @@
 
 #include "dumper/output.h"
 #include "formats/hv_error.h"
+#include "formats/writer_common.h"
 
 static char *tmpdir;
 
@@ -34,6 +35,51 @@ static char *slurp(const char *path)
     if (!g_file_get_contents(path, &s, NULL, NULL))
         return NULL;
     return s;
+}
+
+/* Zero pages handed as hv_zero_page: long runs become holes (the bytes read
+ * back as zeros, the blocks are not allocated), short runs are written, a
+ * run at the very end still gives the file its full size. */
+static void test_holes(void)
+{
+    enum { PG = 4096, N = 96 };
+    g_autofree char *path = tpath("sparse.bin");
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(path, FALSE, &err);
+    g_assert_no_error(err);
+    struct hv_sink *sk = hv_output_sink(o);
+    /* Layout, in pages: 0 data, 1-2 zero (short: written), 3 data,
+     * 4-67 zero (256 KiB: a hole), 68 data, 69-95 zero (108 KiB, at the end). */
+    uint8_t *want = g_malloc0((size_t)N * PG), page[PG];
+    for (int i = 0; i < N; i++) {
+        gboolean data = i == 0 || i == 3 || i == 68;
+        if (data) {
+            memset(page, 'a' + i % 26, PG);
+            memcpy(want + (size_t)i * PG, page, PG);
+        }
+        g_assert_true(hv_sink_write(sk, (uint64_t)i * PG, data ? page : hv_zero_page, PG, &err));
+        g_assert_no_error(err);
+    }
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+
+    gchar *got = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    g_assert_cmpmem(got, len, want, (size_t)N * PG);
+    struct stat st;
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, N * PG);
+    /* Holes where the long runs were (tmpfs, ext4, xfs, btrfs all keep
+     * them): at most the 5 written pages plus filesystem slack. */
+    g_assert_cmpint((gint64)st.st_blocks * 512, <=, 16 * PG);
+    int fd = open(path, O_RDONLY);
+    g_assert_cmpint(fd, >=, 0);
+    off_t hole = lseek(fd, 4 * PG, SEEK_HOLE);
+    close(fd);
+    g_assert_cmpint(hole, <=, 4 * PG + 16 * 1024); /* the 256 KiB run is a hole */
+    g_free(got);
+    g_free(want);
 }
 
 static void test_mode_and_content(void)
@@ -342,6 +388,7 @@ int main(int argc, char **argv)
     g_test_add_func("/output/epipe-and-sequential", test_epipe_and_sequential);
     g_test_add_func("/output/enospc", test_enospc);
     g_test_add_func("/output/enospc-handler", test_enospc_handler);
+    g_test_add_func("/output/holes", test_holes);
     int rc = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
