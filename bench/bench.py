@@ -150,7 +150,9 @@ def guest_runs(a, g):
 
 
 def make_image(a, gib):
-    path = os.path.join(a.image_dir or a.out, "image-%dg.raw" % gib)
+    d = a.image_dir or a.out
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "image-%dg.raw" % gib)
     if os.path.exists(path) and os.stat(path).st_size == gib << 30:
         return path
     log("generating %d GiB image %s (slow: Python)" % (gib, path))

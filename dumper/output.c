@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #define OUT_BUF_SIZE (8u << 20)
+/* O_DIRECT wants buffer address, file offset and length in multiples of
+ * the logical block size; 4 KiB covers every disk in use. */
+#define DIRECT_ALIGN 4096u
 /* Zero runs at least this long become holes in files we create; shorter
  * ones are written (a hole per stray zero page would fragment the file and
  * cost a syscall each). */
@@ -31,9 +34,18 @@ struct hv_output {
     char *dir;            /* directory of path, fsync'd after rename */
     char *name;           /* for messages */
     gboolean force;
-    uint8_t *buf;
+    uint8_t *mem;         /* DIRECT_ALIGN-aligned, OUT_BUF_SIZE + DIRECT_ALIGN */
+    uint8_t *buf;         /* mem + buf_off % DIRECT_ALIGN (when dfd >= 0) */
     size_t buf_len;
     uint64_t buf_off;     /* file offset of buf[0] */
+    /* The same file opened with O_DIRECT, or -1.  Whole aligned blocks of a
+     * flush go through it: the dump is written once and read by someone
+     * else later, so copying it into our page cache (a fifth of hvdump's
+     * CPU for a kdump) buys nothing; the unaligned ends and the scattered
+     * small writes (headers, descriptors, bitmaps) stay buffered.  Linux
+     * keeps the two coherent: a direct write flushes and drops cached
+     * pages of its range first. */
+    int dfd;
     uint64_t high;        /* highest end offset written */
     /* Sparse output: writers hand zero-filled pages as hv_zero_page (ELF
      * does for every page the guest has as zero, most of a lightly used
@@ -87,14 +99,57 @@ static gboolean write_all(struct hv_output *o, uint64_t off, const uint8_t *buf,
     return TRUE;
 }
 
+/* Aligned blocks through dfd; anything it refuses or leaves goes through
+ * write_all (which also reports errors and handles ENOSPC). */
+static gboolean write_direct(struct hv_output *o, uint64_t off, const uint8_t *p, size_t len,
+                             GError **err)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(o->dfd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EINVAL) { /* no O_DIRECT here after all */
+            close(o->dfd);
+            o->dfd = -1;
+        }
+        if (n > 0) {
+            p += n;
+            off += (uint64_t)n;
+            len -= (size_t)n;
+        }
+        if (n <= 0 || n % DIRECT_ALIGN)
+            return write_all(o, off, p, len, err);
+    }
+    return TRUE;
+}
+
 static gboolean out_flush_buf(struct hv_output *o, GError **err)
 {
     if (o->buf_len == 0)
         return TRUE;
-    gboolean ok = write_all(o, o->buf_off, o->buf, o->buf_len, err);
+    uint64_t off = o->buf_off;
+    const uint8_t *p = o->buf;
+    size_t len = o->buf_len, head = 0, mid = 0;
+    if (o->dfd >= 0) {
+        /* buf sits at the same offset modulo DIRECT_ALIGN as the file: the
+         * block-aligned middle is aligned in memory too. */
+        head = (size_t)((DIRECT_ALIGN - off % DIRECT_ALIGN) % DIRECT_ALIGN);
+        mid = head < len ? (len - head) / DIRECT_ALIGN * DIRECT_ALIGN : 0;
+    }
+    gboolean ok = mid == 0 ? write_all(o, off, p, len, err)
+                           : write_all(o, off, p, head, err) &&
+                             write_direct(o, off + head, p + head, mid, err) &&
+                             write_all(o, off + head + mid, p + head + mid, len - head - mid, err);
     o->buf_off += o->buf_len;
     o->buf_len = 0;
     return ok;
+}
+
+/* An empty buffer that will hold bytes from file offset off on. */
+static void start_buffer(struct hv_output *o, uint64_t off)
+{
+    o->buf_off = off;
+    o->buf = o->mem + (o->dfd >= 0 ? off % DIRECT_ALIGN : 0);
 }
 
 /* Appends to the buffer (or writes through), flushing as needed. */
@@ -105,16 +160,16 @@ static gboolean buffer_write(struct hv_output *o, uint64_t off, const void *data
     if (o->buf_len && off != o->buf_off + o->buf_len && !out_flush_buf(o, err))
         return FALSE;
     if (o->buf_len == 0)
-        o->buf_off = off;
+        start_buffer(o, off);
     if (o->buf_len + len > OUT_BUF_SIZE) {
         if (!out_flush_buf(o, err))
             return FALSE;
-        o->buf_off = off;
+        start_buffer(o, off);
     }
     if (len >= OUT_BUF_SIZE) { /* big writes go straight out */
         if (!write_all(o, off, data, len, err))
             return FALSE;
-        o->buf_off = off + len;
+        start_buffer(o, off + len);
     } else {
         memcpy(o->buf + o->buf_len, data, len);
         o->buf_len += len;
@@ -197,7 +252,9 @@ static struct hv_output *output_new(int fd, const char *name)
     struct hv_output *o = g_new0(struct hv_output, 1);
     o->fd = fd;
     o->name = g_strdup(name);
-    o->buf = g_malloc(OUT_BUF_SIZE);
+    o->dfd = -1;
+    o->mem = g_aligned_alloc(1, OUT_BUF_SIZE + DIRECT_ALIGN, DIRECT_ALIGN);
+    o->buf = o->mem;
     o->sink.write_at = out_write_at;
     o->sink.flush = out_flush;
     return o;
@@ -211,7 +268,9 @@ static void output_free(struct hv_output *o)
     g_free(o->partial);
     g_free(o->dir);
     g_free(o->name);
-    g_free(o->buf);
+    if (o->dfd >= 0)
+        close(o->dfd);
+    g_aligned_free(o->mem);
     g_free(o);
 }
 
@@ -335,6 +394,10 @@ struct hv_output *hv_output_open_path(const char *path, gboolean force, GError *
     o->is_regular = TRUE;
     o->sink.random_access = TRUE;
     o->holes = TRUE; /* our own new, empty file */
+    /* Through our fd, not the path: nothing can be swapped in between. */
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", o->fd);
+    o->dfd = open(self, O_WRONLY | O_DIRECT | O_CLOEXEC); /* -1: tmpfs, or no /proc */
     return o;
 }
 
