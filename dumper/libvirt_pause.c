@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <json-glib/json-glib.h>
 
 #include "dumper/libvirt_conn.h"
@@ -114,11 +115,40 @@ static enum attempt resume_reconnected(const char *uri, const char *uuid, char *
     return r;
 }
 
+/* Is a libvirt daemon process there at all (perhaps starting up)?  One
+ * that is reconnecting to its domains kills a domain whose monitor it
+ * cannot open, so the monitor is left alone while one exists. */
+static gboolean libvirt_daemon_present(void)
+{
+    GDir *d = g_dir_open("/proc", 0, NULL);
+    const char *n;
+    gboolean found = FALSE;
+    if (!d)
+        return TRUE; /* cannot tell: assume so, and wait for it */
+    while (!found && (n = g_dir_read_name(d))) {
+        if (!g_ascii_isdigit(n[0]))
+            continue;
+        g_autofree char *path = g_strdup_printf("/proc/%s/comm", n);
+        g_autofree char *comm = NULL;
+        if (g_file_get_contents(path, &comm, NULL, NULL)) {
+            g_strchomp(comm);
+            found = strcmp(comm, "libvirtd") == 0 || strcmp(comm, "virtqemud") == 0;
+        }
+    }
+    g_dir_close(d);
+    return found;
+}
+
 /* libvirtd is down: QEMU's monitor socket is free then (QEMU serves one
  * client, and that was libvirtd).  "cont" only a guest that is paused. */
 static enum attempt resume_via_qmp(pid_t pid, char **why)
 {
     GError *e = NULL;
+    if (libvirt_daemon_present()) {
+        g_free(*why);
+        *why = g_strdup("libvirtd is starting up (its monitor socket is left to it)");
+        return UNREACHABLE;
+    }
     g_autofree char *path = hv_libvirt_monitor_socket(pid, &e);
     struct qmp_client *c = path ? qmp_connect(path, QMP_TIMEOUT_MS, &e) : NULL;
     enum attempt r = UNREACHABLE;
