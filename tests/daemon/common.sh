@@ -15,6 +15,7 @@ DPID=
 FAILS=0
 
 cleanup() {
+    unthrottle
     [ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
     lv_destroy "$NAME"
     [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
@@ -52,6 +53,24 @@ start_daemon() {
         fi
         sleep 0.1
     done
+}
+# throttle PID: stops and continues PID (all its threads) in a 10% duty
+# cycle in the background, so a dump takes ~10x as long on any machine and
+# a test can act in the middle of it.  unthrottle [PID] ends that (and
+# continues PID).
+THROTTLE_PID=
+throttle() {
+    ( while kill -STOP "$1" 2>/dev/null; do
+          sleep 0.09; kill -CONT "$1" 2>/dev/null || break; sleep 0.01
+      done ) &
+    THROTTLE_PID=$!
+}
+unthrottle() {
+    [ -n "$THROTTLE_PID" ] || return 0
+    kill "$THROTTLE_PID" 2>/dev/null; wait "$THROTTLE_PID" 2>/dev/null
+    THROTTLE_PID=
+    [ -n "${1:-}" ] && kill -CONT "$1" 2>/dev/null
+    return 0
 }
 stop_daemon() {
     kill "$DPID"; wait "$DPID" 2>/dev/null || true; DPID=
