@@ -84,6 +84,15 @@ static gboolean check_keys(GKeyFile *kf, GError **err)
                             "unknown key '%s' in [%s]", *k, *g);
                 return FALSE;
             }
+            /* No value here needs an escape, and GLib 2.74's unescaping
+             * mishandles some malformed ones (it sets a GError twice,
+             * found by fuzz_config): refuse backslashes outright. */
+            g_autofree char *raw = g_key_file_get_value(kf, *g, *k, NULL);
+            if (raw && strchr(raw, '\\')) {
+                g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                            "'%s' in [%s]: backslashes are not allowed in values", *k, *g);
+                return FALSE;
+            }
         }
     }
     return TRUE;

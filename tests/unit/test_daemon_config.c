@@ -93,6 +93,9 @@ static void test_errors(void)
         "[daemon]\nspool=relative/dir\n",
         "[daemon]\nsocket=x.sock\n",
         "not an ini file",
+        "[daemon]\nspool=/var/spool\\shvdump\n",   /* an escape: refused */
+        "[collect]\nmax-bytes=\\\\\\=\\\\\n",  /* fuzz_config: GLib's unescaping */
+        "[collect]\ndomains=a\\;b\n",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         struct hvd_config c;
