@@ -26,7 +26,7 @@ struct hv_codec_ops {
     size_t (*bound)(struct hv_codec *c, size_t in_len);
     /* Returns compressed size, or 0 when the page is to be stored raw: the
      * output would not fit in out_cap, or the codec judged from a sample
-     * that it would not shrink (zlib: see codec_zlib.c).  Never fails
+     * that it would not shrink (zlib, zstd: hv_page_looks_random()).  Never fails
      * otherwise. */
     size_t (*compress)(struct hv_codec *c, const void *in, size_t in_len,
                        void *out, size_t out_cap);

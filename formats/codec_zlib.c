@@ -5,6 +5,7 @@
 #include <libdeflate.h>
 #include "formats/codec.h"
 #include "formats/hv_error.h"
+#include "formats/page_probe.h"
 
 const struct hv_codec_ops hv_codec_zlib_ops;
 
@@ -44,41 +45,13 @@ static size_t zlib_bound(struct hv_codec *c, size_t in_len)
     return libdeflate_zlib_compress_bound(((struct zlib_codec *)c)->comp, in_len);
 }
 
-/* Pages of random-looking bytes (compressed or encrypted data, key
- * material) do not shrink, but deflate still searches them for matches at
- * the same cost as text: on a test guest with 20% such pages they took a
- * fifth of the compressor's time.  512 byte pairs spread over the page are
- * sampled.  Uniformly random bytes show ~221 distinct first bytes (sd ~5)
- * and a pair whose bytes differ by at most 1 only ~6 times; text shows well
- * under 100 distinct values and x86 code ~130-180; a ramp or a counter
- * array shows many distinct values but near-equal neighbours.  Random: at
- * least 200 distinct values and at most 24 near-equal pairs.  On that guest
- * 0.1% more output for 20% less deflate time. */
-#define SAMPLES 512
-#define RANDOM_DISTINCT 200
-#define RANDOM_NEAR_PAIRS 24
-
-static gboolean looks_random(const uint8_t *p, size_t len)
-{
-    uint8_t seen[256] = {0};
-    unsigned distinct = 0, near = 0;
-
-    if (len < 2 * SAMPLES)
-        return FALSE;
-    size_t stride = len / SAMPLES;
-    for (size_t i = 0; i < SAMPLES; i++) {
-        uint8_t v = p[i * stride], w = p[i * stride + 1];
-        distinct += !seen[v];
-        seen[v] = 1;
-        near += (uint8_t)(v - w + 1) <= 2;
-    }
-    return distinct >= RANDOM_DISTINCT && near <= RANDOM_NEAR_PAIRS;
-}
-
+/* Random-looking pages (hv_page_looks_random) would not shrink, but
+ * deflate still searches them for matches at the same cost as text: on a
+ * test guest with 20% such pages they took a fifth of its time.  Stored raw. */
 static size_t zlib_compress(struct hv_codec *c, const void *in, size_t in_len,
                             void *out, size_t out_cap)
 {
-    if (looks_random(in, in_len))
+    if (hv_page_looks_random(in, in_len))
         return 0;
     /* 0 when it does not fit: exactly our contract. */
     return libdeflate_zlib_compress(((struct zlib_codec *)c)->comp, in, in_len,

@@ -4,6 +4,7 @@
 #include <zstd.h>
 #include "formats/codec.h"
 #include "formats/hv_error.h"
+#include "formats/page_probe.h"
 
 struct zstd_codec {
     struct hv_codec base;
@@ -49,6 +50,10 @@ static size_t zstd_compress(struct hv_codec *c, const void *in, size_t in_len,
                             void *out, size_t out_cap)
 {
     struct zstd_codec *z = (struct zstd_codec *)c;
+    /* zstd gives up on random bytes faster than deflate, still ~4 us a page
+     * where the sample takes ~0.3: a sixth of its time on the test guest. */
+    if (hv_page_looks_random(in, in_len))
+        return 0;
     size_t r = ZSTD_compress2(z->cctx, out, out_cap, in, in_len);
     /* dstSize_tooSmall (or anything else) means: store the page raw. */
     return ZSTD_isError(r) ? 0 : r;
