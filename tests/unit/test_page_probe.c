@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* formats/page_probe.c: the probes find what they claim and nothing else. */
+/* formats/page_probe.c and formats/deflate_periodic.c: the probes find what
+ * they claim and nothing else, and every periodic stream is one that zlib's
+ * own uncompress() (what crash and makedumpfile call) turns back into the
+ * page. */
 #include <glib.h>
 #include <string.h>
+#include <zlib.h>
+#include "formats/codec.h"
+#include "formats/deflate_periodic.h"
 #include "formats/page_probe.h"
 
 #define PS 4096
@@ -93,11 +99,124 @@ static void period_not_found(void)
     g_assert_cmpuint(hv_page_period((const uint8_t *)"xx", 2, 256), ==, 1);
 }
 
+/* Encodes, checks the size against the bound and that zlib gives the page
+ * back, bit for bit, with nothing left over. */
+static size_t encode_and_check(const uint8_t *page, size_t len, size_t period)
+{
+    size_t cap = len + 1024;
+    uint8_t *out = g_malloc(cap), *back = g_malloc(len + 1);
+    size_t n = hv_zlib_encode_periodic(page, len, period, out, cap);
+    g_assert_cmpuint(n, >, 6);
+    uLongf blen = len + 1;
+    g_assert_cmpint(uncompress(back, &blen, out, n), ==, Z_OK);
+    g_assert_cmpuint(blen, ==, len);
+    g_assert_cmpmem(page, len, back, len);
+    /* The codec's own decompressor (libdeflate) agrees. */
+    const struct hv_codec_ops *ops = hv_codec_by_id(HV_CODEC_ZLIB);
+    struct hv_codec *c = ops->create(NULL);
+    memset(back, 0, len);
+    g_assert_true(ops->decompress(c, out, n, back, len, NULL));
+    g_assert_cmpmem(page, len, back, len);
+    ops->destroy(c);
+    g_free(out);
+    g_free(back);
+    return n;
+}
+
+static void periodic_round_trip(void)
+{
+    uint8_t pattern[256], page[PS];
+    for (guint32 seed = 0; seed < 3; seed++) {
+        fill_random(pattern, sizeof(pattern), 10 + seed);
+        /* High bytes (9-bit literal codes) in some patterns only. */
+        if (seed == 1)
+            for (size_t i = 0; i < sizeof(pattern); i++)
+                pattern[i] &= 0x7f;
+        for (size_t q = 1; q <= HV_DEFLATE_PERIODIC_MAX; q++) {
+            fill_periodic(page, PS, pattern, q, seed * 7 % q);
+            size_t n = encode_and_check(page, PS, q);
+            /* Literals at <= 9 bits plus ~16 copies at <= 24 bits. */
+            g_assert_cmpuint(n, <=, 6 + 1 + q * 9 / 8 + 16 * 3 + 2);
+        }
+    }
+    /* The test guest's marker pages: 36-byte lines. */
+    const char *line = "HVDUMP-MARKER-PAGE-0123456789abcdef\n";
+    fill_periodic(page, PS, (const uint8_t *)line, 36, 28);
+    g_assert_cmpuint(encode_and_check(page, PS, 36), <, 80);
+}
+
+static void periodic_sizes(void)
+{
+    /* Page sizes of other architectures and the copy-splitting edges: after
+     * the pattern, left = 258 * k + r for every r. */
+    static const size_t lens[] = {3, 4, 5, 64, 258, 259, 260, 261, 262, 516, 517, 518, 519,
+                                  16384, 65536};
+    uint8_t pattern[256];
+    fill_random(pattern, sizeof(pattern), 20);
+    for (size_t i = 0; i < G_N_ELEMENTS(lens); i++) {
+        uint8_t *page = g_malloc(lens[i]);
+        for (size_t q = 1; q <= 3 && q <= lens[i]; q++) {
+            fill_periodic(page, lens[i], pattern, q, 0);
+            encode_and_check(page, lens[i], q);
+        }
+        for (size_t extra = 0; extra < 4 && lens[i] > 261; extra++) {
+            size_t q = 200 + extra;
+            fill_periodic(page, lens[i], pattern, q, 0);
+            encode_and_check(page, lens[i], q);
+        }
+        g_free(page);
+    }
+    /* The pattern is the whole page: literals only. */
+    encode_and_check(pattern, 200, 200);
+}
+
+static void periodic_limits(void)
+{
+    uint8_t page[PS], out[PS];
+    memset(page, 0x5a, PS);
+    /* Out of range periods. */
+    g_assert_cmpuint(hv_zlib_encode_periodic(page, PS, 0, out, sizeof(out)), ==, 0);
+    g_assert_cmpuint(hv_zlib_encode_periodic(page, PS, HV_DEFLATE_PERIODIC_MAX + 1, out,
+                                             sizeof(out)), ==, 0);
+    g_assert_cmpuint(hv_zlib_encode_periodic(page, 10, 11, out, sizeof(out)), ==, 0);
+    /* Every cap short of the stream: 0 and not a byte written past it. */
+    size_t full = hv_zlib_encode_periodic(page, PS, 1, out, sizeof(out));
+    g_assert_cmpuint(full, >, 0);
+    for (size_t cap = 0; cap < full; cap++) {
+        memset(out, 0xee, sizeof(out));
+        g_assert_cmpuint(hv_zlib_encode_periodic(page, PS, 1, out, cap), ==, 0);
+        for (size_t i = cap; i < sizeof(out); i++)
+            g_assert_cmpuint(out[i], ==, 0xee);
+    }
+    g_assert_cmpuint(hv_zlib_encode_periodic(page, PS, 1, out, full), ==, full);
+}
+
+/* Through the codec: a periodic page takes the direct path, and its output
+ * is what uncompress() expects. */
+static void codec_uses_periodic(void)
+{
+    const struct hv_codec_ops *ops = hv_codec_by_id(HV_CODEC_ZLIB);
+    struct hv_codec *c = ops->create(NULL);
+    uint8_t page[PS], out[PS * 2], direct[PS * 2], back[PS];
+    fill_periodic(page, PS, (const uint8_t *)"0123456789abcdef0123", 20, 3);
+    size_t n = ops->compress(c, page, PS, out, sizeof(out));
+    size_t d = hv_zlib_encode_periodic(page, PS, 20, direct, sizeof(direct));
+    g_assert_cmpmem(out, n, direct, d);
+    uLongf blen = PS;
+    g_assert_cmpint(uncompress(back, &blen, out, n), ==, Z_OK);
+    g_assert_cmpmem(page, PS, back, blen);
+    ops->destroy(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/page_probe/looks-random", looks_random);
     g_test_add_func("/page_probe/period-found", period_found);
     g_test_add_func("/page_probe/period-not-found", period_not_found);
+    g_test_add_func("/deflate_periodic/round-trip", periodic_round_trip);
+    g_test_add_func("/deflate_periodic/sizes", periodic_sizes);
+    g_test_add_func("/deflate_periodic/limits", periodic_limits);
+    g_test_add_func("/deflate_periodic/codec", codec_uses_periodic);
     return g_test_run();
 }
