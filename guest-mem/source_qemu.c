@@ -23,7 +23,8 @@
 
 struct qblock {
     uint64_t hva;
-    const uint8_t *map; /* read-only view of a shared backing file, or NULL */
+    int file_fd;        /* QEMU's shared backing file of this RAM, or -1 */
+    uint64_t file_off;  /* where the block starts in it */
     gboolean anon;      /* private anonymous memory: pagemap tells zero pages */
 };
 
@@ -31,7 +32,7 @@ struct qemu_source {
     struct gm_source base; /* first: the ops get a struct gm_source * */
     pid_t pid;
     struct qblock *qb;     /* parallel to base.blocks */
-    size_t n_mapped;
+    size_t n_file_backed;
     int pagemap_fd;        /* /proc/PID/pagemap, or -1 */
     struct gm_zero_pfns zero_pfns;
 };
@@ -130,6 +131,67 @@ static gboolean read_sparse(struct qemu_source *q, uint64_t hva, uint64_t gpa, s
     return TRUE;
 }
 
+/* pread()s all of [pos, end) of fd into buf. */
+static gboolean pread_all(int fd, uint8_t *buf, uint64_t pos, uint64_t end, uint64_t gpa,
+                          GError **err)
+{
+    while (pos < end) {
+        ssize_t r = pread(fd, buf, (size_t)MIN(end - pos, (uint64_t)READ_CHUNK), (off_t)pos);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                        "reading guest memory at 0x%" PRIx64 " from QEMU's backing file: %s",
+                        gpa, r < 0 ? g_strerror(errno) : "file shorter than guest RAM");
+            return FALSE;
+        }
+        buf += r;
+        pos += (uint64_t)r;
+        gpa += (uint64_t)r;
+    }
+    return TRUE;
+}
+
+/* Reads pages from the block's shared backing file.  Pages in a hole of
+ * the file (never written: SEEK_DATA/SEEK_HOLE) are GM_PAGE_ZERO, or zeroed
+ * in buf when the caller has no absent map, and never read: a read fault
+ * on a tmpfs or memfd hole, through any mapping, allocates the page, so a
+ * dump would otherwise grow a 100 MiB-used guest's file to its full size. */
+static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64_t gpa,
+                          uint64_t off, size_t n_pages, uint8_t *buf, uint8_t *absent,
+                          GError **err)
+{
+    const uint64_t ps = q->base.page_size;
+    const uint64_t start = qb->file_off + off, end = start + n_pages * ps;
+    size_t page = 0;    /* pages before this one are done */
+
+    while (page < n_pages) {
+        uint64_t pos = start + page * ps;
+        off_t data = lseek(qb->file_fd, (off_t)pos, SEEK_DATA);
+        if (data < 0)   /* ENXIO: only a hole up to the end; else no hole support */
+            data = errno == ENXIO ? (off_t)end : (off_t)pos;
+        off_t hole = (uint64_t)data < end ? lseek(qb->file_fd, data, SEEK_HOLE) : (off_t)end;
+        if (hole < 0)
+            hole = (off_t)end;
+        /* Whole pages of hole up to the data; the data's pages rounded out. */
+        size_t data_page = (size_t)((MIN((uint64_t)data, end) - start) / ps);
+        size_t hole_page = (size_t)((MIN((uint64_t)hole, end) - start + ps - 1) / ps);
+        for (; page < data_page; page++) {
+            if (absent)
+                absent[page] = GM_PAGE_ZERO;
+            else
+                memset(buf + page * ps, 0, ps);
+        }
+        if (hole_page > page) {
+            if (!pread_all(qb->file_fd, buf + page * ps, start + page * ps, start + hole_page * ps,
+                           gpa + page * ps, err))
+                return FALSE;
+            page = hole_page;
+        }
+    }
+    return TRUE;
+}
+
 static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
                           uint8_t *buf, uint8_t *absent, GError **err)
 {
@@ -146,10 +208,8 @@ static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
         return FALSE;
     }
     uint64_t off = gpa - b->gpa;
-    if (q->qb[bi].map) {
-        memcpy(buf, q->qb[bi].map + off, len);
-        return TRUE;
-    }
+    if (q->qb[bi].file_fd >= 0)
+        return read_file(q, &q->qb[bi], gpa, off, n_pages, buf, absent, err);
     if (absent && q->qb[bi].anon && q->pagemap_fd >= 0)
         return read_sparse(q, q->qb[bi].hva + off, gpa, n_pages, buf, absent, err);
     return read_range(q, q->qb[bi].hva + off, gpa, buf, len, err);
@@ -182,25 +242,13 @@ static gboolean read_range(struct qemu_source *q, uint64_t hva, uint64_t gpa, ui
     return TRUE;
 }
 
-static const uint8_t *qemu_map(struct gm_source *s, uint64_t gpa, size_t n_pages)
-{
-    struct qemu_source *q = (struct qemu_source *)s;
-    size_t bi = block_index(s, gpa);
-    const struct gm_block *b = &s->blocks[bi];
-
-    if (!q->qb[bi].map || gpa < b->gpa ||
-        gpa - b->gpa + (uint64_t)n_pages * s->page_size > b->size)
-        return NULL;
-    return q->qb[bi].map + (gpa - b->gpa);
-}
-
 static void qemu_close(struct gm_source *s)
 {
     struct qemu_source *q = (struct qemu_source *)s;
 
     for (size_t i = 0; i < s->n_blocks; i++)
-        if (q->qb[i].map)
-            munmap((void *)q->qb[i].map, s->blocks[i].size);
+        if (q->qb[i].file_fd >= 0)
+            close(q->qb[i].file_fd);
     if (q->pagemap_fd >= 0)
         close(q->pagemap_fd);
     g_free(q->qb);
@@ -211,23 +259,24 @@ static void qemu_close(struct gm_source *s)
 static const struct gm_source_ops qemu_ops = {
     .name = "qemu",
     .read = qemu_read,
-    .map = qemu_map,
     .close = qemu_close,
     .thread_safe = TRUE,
 };
 
-/* When [hva, hva+size) lies in one shared file mapping of QEMU, maps the
- * same file bytes read-only here.  Anything else: NULL (use read()). */
-static const uint8_t *map_backing(pid_t pid, uint64_t hva, uint64_t size)
+/* When [hva, hva+size) lies in one shared file mapping of QEMU, opens that
+ * file (through /proc/PID/map_files, so a deleted file or a memfd works
+ * too) and sets *file_off and *file to where the range starts in it and its
+ * name (g_free it).  Anything else: -1 (read through QEMU's memory). */
+static int open_backing(pid_t pid, uint64_t hva, uint64_t size, uint64_t *file_off, char **file)
 {
     char *path = g_strdup_printf("/proc/%d/maps", (int)pid);
     FILE *f = fopen(path, "re");
     char line[512];
-    const uint8_t *res = NULL;
+    int fd = -1;
 
     g_free(path);
     if (!f)
-        return NULL;
+        return -1;
     while (fgets(line, sizeof line, f)) {
         uint64_t start, end, foff;
         char perms[8];
@@ -241,20 +290,17 @@ static const uint8_t *map_backing(pid_t pid, uint64_t hva, uint64_t size)
         if (hva + size <= end && perms[3] == 's' && name_at > 0 && line[name_at] == '/') {
             char *mf = g_strdup_printf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
                                        (int)pid, start, end);
-            int fd = open(mf, O_RDONLY | O_CLOEXEC);
+            fd = open(mf, O_RDONLY | O_CLOEXEC);
             g_free(mf);
             if (fd >= 0) {
-                void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd,
-                               (off_t)(foff + (hva - start)));
-                close(fd);
-                if (p != MAP_FAILED)
-                    res = p;
+                *file_off = foff + (hva - start);
+                *file = g_strchomp(g_strdup(line + name_at));
             }
         }
         break;
     }
     fclose(f);
-    return res;
+    return fd;
 }
 
 /* Fills hva of each range; drops read-only ranges QEMU says are not RAM. */
@@ -326,11 +372,20 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
         q->base.blocks[n].gpa = start;
         q->base.blocks[n].size = end - start;
         q->qb[n].hva = r->hva + (start - r->gpa);
-        q->qb[n].map = map_backing(pid, q->qb[n].hva, end - start);
-        if (q->qb[n].map)
-            q->n_mapped++;
+        char *file = NULL;
+        q->qb[n].file_fd = open_backing(pid, q->qb[n].hva, end - start, &q->qb[n].file_off,
+                                        &file);
+        if (q->qb[n].file_fd >= 0)
+            q->n_file_backed++;
         else if (q->pagemap_fd >= 0)
             q->qb[n].anon = gm_pagemap_range_is_anon_private(pid, q->qb[n].hva, end - start);
+        /* G_MESSAGES_DEBUG=all shows why a dump is as fast as it is. */
+        g_debug("guest RAM 0x%" PRIx64 "-0x%" PRIx64 ": %s%s", start, end - 1,
+                file ? "read from QEMU's shared backing file " :
+                q->qb[n].anon ? "process_vm_readv, zero pages known from the pagemap" :
+                                "process_vm_readv",
+                file ? file : "");
+        g_free(file);
     }
     g_array_unref(ranges);
 
@@ -365,7 +420,7 @@ pid_t gm_source_qemu_pid(const struct gm_source *s)
     return s && s->ops == &qemu_ops ? ((const struct qemu_source *)s)->pid : -1;
 }
 
-size_t gm_source_qemu_n_mapped(const struct gm_source *s)
+size_t gm_source_qemu_n_file_backed(const struct gm_source *s)
 {
-    return s && s->ops == &qemu_ops ? ((const struct qemu_source *)s)->n_mapped : 0;
+    return s && s->ops == &qemu_ops ? ((const struct qemu_source *)s)->n_file_backed : 0;
 }

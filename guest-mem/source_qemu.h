@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Guest RAM of a running QEMU, read from outside the process: the layout
  * comes from the monitor (`info mtree -f`, `gpa2hva`), the bytes from
- * process_vm_readv, or from a read-only mapping of the RAM's backing file
- * when QEMU shares one (memory-backend-file/memfd with share=on). */
+ * process_vm_readv, or from the RAM's backing file when QEMU shares one
+ * (memory-backend-file/memfd with share=on), skipping its holes. */
 #ifndef GM_SOURCE_QEMU_H
 #define GM_SOURCE_QEMU_H
 
@@ -21,7 +21,7 @@ GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err);
 
 /* QEMU's pid (for messages), or -1 when s is not a QEMU source. */
 pid_t gm_source_qemu_pid(const struct gm_source *s);
-/* Blocks served zero-copy from a shared backing file. */
-size_t gm_source_qemu_n_mapped(const struct gm_source *s);
+/* RAM blocks read from a shared backing file. */
+size_t gm_source_qemu_n_file_backed(const struct gm_source *s);
 
 #endif
