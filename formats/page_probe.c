@@ -13,6 +13,12 @@
 #define SAMPLES 512
 #define RANDOM_DISTINCT 200
 #define RANDOM_NEAR_PAIRS 24
+/* Most pages are plainly not random after a quarter of the samples: random
+ * bytes show ~101 distinct values in 128 samples (sd ~4.5), text ~40.
+ * Below 80 (4.5 sd short) the page is judged not random at once, which
+ * cuts the probe's cost on such pages to a quarter. */
+#define EARLY_SAMPLES 128
+#define EARLY_DISTINCT 80
 
 gboolean hv_page_looks_random(const uint8_t *p, size_t len)
 {
@@ -27,6 +33,8 @@ gboolean hv_page_looks_random(const uint8_t *p, size_t len)
         distinct += !seen[v];
         seen[v] = 1;
         near += (uint8_t)(v - w + 1) <= 2;
+        if (i == EARLY_SAMPLES - 1 && distinct < EARLY_DISTINCT)
+            return FALSE;
     }
     return distinct >= RANDOM_DISTINCT && near <= RANDOM_NEAR_PAIRS;
 }
