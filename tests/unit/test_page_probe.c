@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* formats/page_probe.c and formats/deflate_periodic.c: the probes find what
- * they claim and nothing else, and every periodic stream is one that zlib's
- * own uncompress() (what crash and makedumpfile call) turns back into the
- * page. */
+/* formats/page_probe.c, deflate_periodic.c and zstd_periodic.c: the probes
+ * find what they claim and nothing else, and every periodic stream is one
+ * that zlib's own uncompress() and libzstd's ZSTD_decompressDCtx() (what
+ * crash and makedumpfile call) turn back into the page. */
 #include <glib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 #include "formats/codec.h"
 #include "formats/deflate_periodic.h"
 #include "formats/page_probe.h"
+#include "formats/zstd_periodic.h"
 
 #define PS 4096
 
@@ -208,6 +210,106 @@ static void codec_uses_periodic(void)
     ops->destroy(c);
 }
 
+/* The zstd frame: libzstd gives the page back, the frame records the
+ * content size, and the codec's decompressor agrees. */
+static size_t zstd_encode_and_check(const uint8_t *page, size_t len, size_t period)
+{
+    size_t cap = len + 1024;
+    uint8_t *out = g_malloc(cap), *back = g_malloc(len + 1);
+    size_t n = hv_zstd_encode_periodic(page, len, period, out, cap);
+    g_assert_cmpuint(n, >, 0);
+    g_assert_cmpuint(ZSTD_getFrameContentSize(out, n), ==, len);
+    g_assert_cmpuint(ZSTD_findFrameCompressedSize(out, n), ==, n);
+    size_t r = ZSTD_decompress(back, len + 1, out, n);
+    g_assert_false(ZSTD_isError(r));
+    g_assert_cmpuint(r, ==, len);
+    g_assert_cmpmem(page, len, back, len);
+    const struct hv_codec_ops *ops = hv_codec_by_id(HV_CODEC_ZSTD);
+    struct hv_codec *c = ops->create(NULL);
+    memset(back, 0, len);
+    g_assert_true(ops->decompress(c, out, n, back, len, NULL));
+    g_assert_cmpmem(page, len, back, len);
+    ops->destroy(c);
+    g_free(out);
+    g_free(back);
+    return n;
+}
+
+static void zstd_round_trip(void)
+{
+    uint8_t pattern[256], page[PS];
+    for (guint32 seed = 0; seed < 2; seed++) {
+        fill_random(pattern, sizeof(pattern), 30 + seed);
+        for (size_t q = 1; q <= HV_ZSTD_PERIODIC_MAX; q++) {
+            fill_periodic(page, PS, pattern, q, seed * 5 % q);
+            size_t n = zstd_encode_and_check(page, PS, q);
+            /* Headers (4 + 3 + 3), literals, 5 bytes of sequence header,
+             * <= 5 of bit stream. */
+            g_assert_cmpuint(n, <=, 10 + 2 + q + 5 + 5);
+        }
+    }
+    const char *line = "HVDUMP-MARKER-PAGE-0123456789abcdef\n";
+    fill_periodic(page, PS, (const uint8_t *)line, 36, 28);
+    g_assert_cmpuint(zstd_encode_and_check(page, PS, 36), <, 64);
+}
+
+static void zstd_sizes(void)
+{
+    /* Every match length code's edges and both content-size fields. */
+    static const size_t lens[] = {3, 4, 37, 38, 255, 256, 257, 4096, 8192, 16384, 65536,
+                                  65791, 65792, 131072};
+    uint8_t pattern[256];
+    fill_random(pattern, sizeof(pattern), 40);
+    for (size_t i = 0; i < G_N_ELEMENTS(lens); i++) {
+        uint8_t *page = g_malloc(lens[i]);
+        for (size_t q = 1; q <= HV_ZSTD_PERIODIC_MAX && q + 3 <= lens[i]; q = q * 3 + 1) {
+            fill_periodic(page, lens[i], pattern, q, 1);
+            zstd_encode_and_check(page, lens[i], q);
+        }
+        g_free(page);
+    }
+    /* Match lengths 3..600 and literal lengths 1..40 exhaustively. */
+    uint8_t page2[640];
+    for (size_t q = 1; q <= 40; q++)
+        for (size_t len = q + 3; len <= q + 600; len += (len < q + 80 ? 1 : 7)) {
+            fill_periodic(page2, len, pattern, q, 0);
+            zstd_encode_and_check(page2, len, q);
+        }
+}
+
+static void zstd_limits(void)
+{
+    static uint8_t page[HV_ZSTD_PERIODIC_MAX_PAGE + 1];
+    uint8_t out[512];
+    memset(page, 0x5a, sizeof(page));
+    g_assert_cmpuint(hv_zstd_encode_periodic(page, PS, 0, out, sizeof(out)), ==, 0);
+    g_assert_cmpuint(hv_zstd_encode_periodic(page, PS, HV_ZSTD_PERIODIC_MAX + 1, out,
+                                             sizeof(out)), ==, 0);
+    g_assert_cmpuint(hv_zstd_encode_periodic(page, 12, 10, out, sizeof(out)), ==, 0);
+    g_assert_cmpuint(hv_zstd_encode_periodic(page, sizeof(page), 1, out, sizeof(out)), ==, 0);
+    size_t full = hv_zstd_encode_periodic(page, PS, 1, out, sizeof(out));
+    g_assert_cmpuint(full, >, 0);
+    for (size_t cap = 0; cap < full; cap++) {
+        memset(out, 0xee, sizeof(out));
+        g_assert_cmpuint(hv_zstd_encode_periodic(page, PS, 1, out, cap), ==, 0);
+        for (size_t i = cap; i < sizeof(out); i++)
+            g_assert_cmpuint(out[i], ==, 0xee);
+    }
+}
+
+/* Through the codec: periodic pages take the direct path. */
+static void zstd_codec_uses_periodic(void)
+{
+    const struct hv_codec_ops *ops = hv_codec_by_id(HV_CODEC_ZSTD);
+    struct hv_codec *c = ops->create(NULL);
+    uint8_t page[PS], out[PS * 2], direct[PS * 2];
+    fill_periodic(page, PS, (const uint8_t *)"0123456789abcdef0123", 20, 3);
+    size_t n = ops->compress(c, page, PS, out, sizeof(out));
+    size_t d = hv_zstd_encode_periodic(page, PS, 20, direct, sizeof(direct));
+    g_assert_cmpmem(out, n, direct, d);
+    ops->destroy(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -218,5 +320,9 @@ int main(int argc, char **argv)
     g_test_add_func("/deflate_periodic/sizes", periodic_sizes);
     g_test_add_func("/deflate_periodic/limits", periodic_limits);
     g_test_add_func("/deflate_periodic/codec", codec_uses_periodic);
+    g_test_add_func("/zstd_periodic/round-trip", zstd_round_trip);
+    g_test_add_func("/zstd_periodic/sizes", zstd_sizes);
+    g_test_add_func("/zstd_periodic/limits", zstd_limits);
+    g_test_add_func("/zstd_periodic/codec", zstd_codec_uses_periodic);
     return g_test_run();
 }

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The page probes and the periodic zlib encoder (formats/page_probe.c,
- * formats/deflate_periodic.c).  The input builds a page: byte 0 the
+/* The page probes and the periodic zlib and zstd encoders
+ * (formats/page_probe.c, deflate_periodic.c, zstd_periodic.c).  The input builds a page: byte 0 the
  * pattern length, bytes 1-2 the page length, bytes 3-5 an optional byte to
  * spoil, the rest the pattern.  Whatever period the probe reports must be
- * the page's smallest, and the encoder's stream must inflate (zlib and
- * libdeflate) to the page exactly, and never overrun a short buffer. */
+ * the page's smallest, and each encoder's stream must decode (zlib,
+ * libdeflate, libzstd) to the page exactly, and never overrun a short
+ * buffer. */
 #include "formats/deflate_periodic.h"
 #include "formats/page_probe.h"
+#include "formats/zstd_periodic.h"
 #include "fuzz_common.h"
 
 #include <libdeflate.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #define HEADER 6
 #define MAX_PAGE 16384
@@ -73,6 +76,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!tight || hv_zlib_encode_periodic(page, len, period, tight, short_cap) != 0)
             abort();
         free(tight);
+        if (len >= period + 3) {
+            n = hv_zstd_encode_periodic(page, len, period, out, cap);
+            if (n == 0 || ZSTD_getFrameContentSize(out, n) != len)
+                abort();
+            size_t r = ZSTD_decompress(back, len, out, n);
+            if (ZSTD_isError(r) || r != len || memcmp(back, page, len))
+                abort();
+            short_cap = n * data[5] / 256;
+            tight = malloc(short_cap ? short_cap : 1);
+            if (!tight || hv_zstd_encode_periodic(page, len, period, tight, short_cap) != 0)
+                abort();
+            free(tight);
+        }
         free(out);
         free(back);
     }
