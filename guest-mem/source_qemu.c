@@ -176,6 +176,10 @@ static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64
         /* Whole pages of hole up to the data; the data's pages rounded out. */
         size_t data_page = (size_t)((MIN((uint64_t)data, end) - start) / ps);
         size_t hole_page = (size_t)((MIN((uint64_t)hole, end) - start + ps - 1) / ps);
+        /* A hole punched between the two lseeks (a --live dump, a balloon)
+         * can leave hole == data: read one page then, to make progress. */
+        if (hole_page <= data_page && data_page < n_pages)
+            hole_page = data_page + 1;
         for (; page < data_page; page++) {
             if (absent)
                 absent[page] = GM_PAGE_ZERO;
