@@ -58,6 +58,20 @@ struct hv_output {
     uint64_t zero_off, zero_len;
     gboolean (*on_nospace)(void *ud); /* may free space; then we retry */
     void *on_nospace_ud;
+    /* Background flush (regular files): a full buffer is handed to the io
+     * thread and the writers go on filling the other one.  A burst of pages
+     * stored raw then costs the disk's time, not the disk's plus the copy,
+     * and the pipeline keeps draining its slots meanwhile.  The io thread
+     * alone touches dfd, job_* and io_error (under io_lock) while busy. */
+    uint8_t *mem2;        /* the buffer not being filled */
+    GThread *io;
+    GMutex io_lock;
+    GCond io_cond;
+    gboolean io_busy, io_quit;
+    const uint8_t *job_p;
+    uint64_t job_off;
+    size_t job_len;
+    GError *io_error;     /* first failed background write */
 };
 
 static void set_write_error(struct hv_output *o, int e, GError **err)
@@ -123,33 +137,127 @@ static gboolean write_direct(struct hv_output *o, uint64_t off, const uint8_t *p
     return TRUE;
 }
 
-static gboolean out_flush_buf(struct hv_output *o, GError **err)
+/* Writes a buffer's bytes: the block-aligned middle through dfd. */
+static gboolean write_out(struct hv_output *o, uint64_t off, const uint8_t *p, size_t len,
+                          GError **err)
 {
-    if (o->buf_len == 0)
-        return TRUE;
-    uint64_t off = o->buf_off;
-    const uint8_t *p = o->buf;
-    size_t len = o->buf_len, head = 0, mid = 0;
+    size_t head = 0, mid = 0;
     if (o->dfd >= 0) {
         /* buf sits at the same offset modulo DIRECT_ALIGN as the file: the
          * block-aligned middle is aligned in memory too. */
         head = (size_t)((DIRECT_ALIGN - off % DIRECT_ALIGN) % DIRECT_ALIGN);
         mid = head < len ? (len - head) / DIRECT_ALIGN * DIRECT_ALIGN : 0;
     }
-    gboolean ok = mid == 0 ? write_all(o, off, p, len, err)
-                           : write_all(o, off, p, head, err) &&
-                             write_direct(o, off + head, p + head, mid, err) &&
-                             write_all(o, off + head + mid, p + head + mid, len - head - mid, err);
+    return mid == 0 ? write_all(o, off, p, len, err)
+                    : write_all(o, off, p, head, err) &&
+                      write_direct(o, off + head, p + head, mid, err) &&
+                      write_all(o, off + head + mid, p + head + mid, len - head - mid, err);
+}
+
+static gpointer io_main(gpointer data)
+{
+    struct hv_output *o = data;
+    g_mutex_lock(&o->io_lock);
+    for (;;) {
+        while (!o->io_busy && !o->io_quit)
+            g_cond_wait(&o->io_cond, &o->io_lock);
+        if (!o->io_busy)
+            break;
+        g_mutex_unlock(&o->io_lock);
+        GError *e = NULL;
+        gboolean ok = write_out(o, o->job_off, o->job_p, o->job_len, &e);
+        g_mutex_lock(&o->io_lock);
+        if (!ok && !o->io_error)
+            o->io_error = e;
+        else if (!ok)
+            g_error_free(e);
+        o->io_busy = FALSE;
+        g_cond_broadcast(&o->io_cond);
+    }
+    g_mutex_unlock(&o->io_lock);
+    return NULL;
+}
+
+/* Waits until no background write is running; FALSE with its error if one
+ * failed (reported once, then the output is unusable anyway). */
+static gboolean io_wait(struct hv_output *o, GError **err)
+{
+    if (!o->io)
+        return TRUE;
+    g_mutex_lock(&o->io_lock);
+    while (o->io_busy)
+        g_cond_wait(&o->io_cond, &o->io_lock);
+    GError *e = o->io_error;
+    o->io_error = NULL;
+    g_mutex_unlock(&o->io_lock);
+    if (e) {
+        g_propagate_error(err, e);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Hands the buffer to the io thread and switches to the other one.  A
+ * failure of the previous background write is reported here. */
+static gboolean io_submit(struct hv_output *o, GError **err)
+{
+    if (!io_wait(o, err))
+        return FALSE;
+    if (!o->io) {
+        g_mutex_init(&o->io_lock);
+        g_cond_init(&o->io_cond);
+        if (!(o->io = g_thread_try_new("hvdump-io", io_main, o, NULL))) {
+            g_mutex_clear(&o->io_lock);
+            g_cond_clear(&o->io_cond);
+            g_aligned_free(o->mem2);
+            o->mem2 = NULL;  /* no thread: flush in place from now on */
+            return write_out(o, o->buf_off, o->buf, o->buf_len, err);
+        }
+    }
+    g_mutex_lock(&o->io_lock);
+    o->job_p = o->buf;
+    o->job_off = o->buf_off;
+    o->job_len = o->buf_len;
+    o->io_busy = TRUE;
+    g_cond_broadcast(&o->io_cond);
+    g_mutex_unlock(&o->io_lock);
+    uint8_t *t = o->mem;
+    o->mem = o->mem2;
+    o->mem2 = t;
+    return TRUE;
+}
+
+static void io_stop(struct hv_output *o)
+{
+    if (!o->io)
+        return;
+    g_mutex_lock(&o->io_lock);
+    o->io_quit = TRUE;
+    g_cond_broadcast(&o->io_cond);
+    g_mutex_unlock(&o->io_lock);
+    g_thread_join(o->io);   /* lets a running write finish */
+    o->io = NULL;
+    g_clear_error(&o->io_error);
+    g_mutex_clear(&o->io_lock);
+    g_cond_clear(&o->io_cond);
+}
+
+static gboolean out_flush_buf(struct hv_output *o, GError **err)
+{
+    if (o->buf_len == 0)
+        return TRUE;
+    gboolean ok = o->mem2 ? io_submit(o, err) : write_out(o, o->buf_off, o->buf, o->buf_len, err);
     o->buf_off += o->buf_len;
     o->buf_len = 0;
     return ok;
 }
 
-/* An empty buffer that will hold bytes from file offset off on. */
+/* An empty buffer that will hold bytes from file offset off on, at the
+ * same offset modulo DIRECT_ALIGN (for O_DIRECT; harmless without). */
 static void start_buffer(struct hv_output *o, uint64_t off)
 {
     o->buf_off = off;
-    o->buf = o->mem + (o->dfd >= 0 ? off % DIRECT_ALIGN : 0);
+    o->buf = o->mem + off % DIRECT_ALIGN;
 }
 
 /* Appends to the buffer (or writes through), flushing as needed. */
@@ -166,8 +274,8 @@ static gboolean buffer_write(struct hv_output *o, uint64_t off, const void *data
             return FALSE;
         start_buffer(o, off);
     }
-    if (len >= OUT_BUF_SIZE) { /* big writes go straight out */
-        if (!write_all(o, off, data, len, err))
+    if (len >= OUT_BUF_SIZE) { /* big writes go straight out, in order */
+        if (!io_wait(o, err) || !write_all(o, off, data, len, err))
             return FALSE;
         start_buffer(o, off + len);
     } else {
@@ -224,10 +332,11 @@ static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, 
     return TRUE;
 }
 
+/* Everything written (on its way to disk) when it returns TRUE. */
 static gboolean out_flush(struct hv_sink *s, GError **err)
 {
     struct hv_output *o = (struct hv_output *)s;
-    return (!o->zero_len || settle_zeros(o, err)) && out_flush_buf(o, err);
+    return (!o->zero_len || settle_zeros(o, err)) && out_flush_buf(o, err) && io_wait(o, err);
 }
 
 /* A hole at the end of the file is not there until the size says so. */
@@ -262,6 +371,7 @@ static struct hv_output *output_new(int fd, const char *name)
 
 static void output_free(struct hv_output *o)
 {
+    io_stop(o);
     if (o->own_fd && o->fd >= 0)
         close(o->fd);
     g_free(o->path);
@@ -271,6 +381,7 @@ static void output_free(struct hv_output *o)
     if (o->dfd >= 0)
         close(o->dfd);
     g_aligned_free(o->mem);
+    g_aligned_free(o->mem2);
     g_free(o);
 }
 
@@ -294,6 +405,8 @@ struct hv_output *hv_output_open_fd(int fd, GError **err)
      * regular file, not appending, positioned at its start. */
     off_t pos = o->is_regular ? lseek(fd, 0, SEEK_CUR) : -1;
     o->sink.random_access = o->is_regular && !(fl & O_APPEND) && pos == 0;
+    if (o->sink.random_access)
+        o->mem2 = g_aligned_alloc(1, OUT_BUF_SIZE + DIRECT_ALIGN, DIRECT_ALIGN);
     return o;
 }
 
@@ -393,6 +506,7 @@ struct hv_output *hv_output_open_path(const char *path, gboolean force, GError *
     }
     o->is_regular = TRUE;
     o->sink.random_access = TRUE;
+    o->mem2 = g_aligned_alloc(1, OUT_BUF_SIZE + DIRECT_ALIGN, DIRECT_ALIGN);
     o->holes = TRUE; /* our own new, empty file */
     /* Through our fd, not the path: nothing can be swapped in between. */
     char self[64];

@@ -372,6 +372,95 @@ static void test_enospc_handler(void)
     g_free(mnt);
 }
 
+/* Several buffers' worth goes out in the background while the next one
+ * fills: contiguous data across buffers, a rewrite of an earlier region
+ * (as writers do for headers) and a write far ahead must all land, in
+ * order, by commit. */
+static void test_background_writes(void)
+{
+    char *p = tpath("bg.dump");
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    g_assert_no_error(err);
+    struct hv_sink *sk = hv_output_sink(o);
+    const size_t chunk = 64 << 10, total = 40u << 20;
+    uint8_t *buf = g_malloc(chunk);
+    for (size_t off = 0; off < total; off += chunk) {
+        for (size_t i = 0; i < chunk; i += 8)
+            memcpy(buf + i, &(uint64_t){off + i + 1}, 8);
+        g_assert_true(hv_sink_write(sk, off, buf, chunk, &err));
+    }
+    g_assert_true(hv_sink_write(sk, 4096, "HEADER", 6, &err));       /* rewrite */
+    g_assert_true(hv_sink_write(sk, total + 4096, "TAIL", 4, &err)); /* ahead */
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    gchar *got = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(p, &got, &len, NULL));
+    g_assert_cmpuint(len, ==, total + 4096 + 4);
+    g_assert_cmpmem(got + 4096, 6, "HEADER", 6);
+    g_assert_cmpmem(got + total + 4096, 4, "TAIL", 4);
+    for (size_t i = 0; i < total; i += 8) {
+        if (i >= 4096 && i < 4096 + 8)
+            continue;
+        uint64_t v;
+        memcpy(&v, got + i, 8);
+        if (v != i + 1)
+            g_error("byte %zu: %" G_GUINT64_FORMAT " instead of %zu", i, v, i + 1);
+    }
+    g_free(got);
+    g_free(buf);
+    g_unlink(p);
+    g_free(p);
+}
+
+/* A background write that fails (disk full) is reported by a later write
+ * or the commit, long before the writer would have finished, and the
+ * partial file goes away. */
+static void test_background_enospc(void)
+{
+    char *mnt = tpath("tiny3");
+    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=10m") != 0) {
+        char *msg = g_strdup_printf("cannot mount a tmpfs (%s): ENOSPC not tested", g_strerror(errno));
+        g_test_skip(msg);
+        g_free(msg);
+        g_rmdir(mnt);
+        g_free(mnt);
+        return;
+    }
+    char *p = g_build_filename(mnt, "full.dump", NULL);
+    char *partial = hv_output_partial_path(p);
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(p, FALSE, &err);
+    g_assert_no_error(err);
+    const size_t chunk = 64 << 10, total = 64u << 20;
+    uint8_t *buf = g_malloc(chunk);
+    memset(buf, 0x5a, chunk);
+    size_t off = 0;
+    gboolean ok = TRUE;
+    for (; off < total && ok; off += chunk)
+        ok = hv_sink_write(hv_output_sink(o), off, buf, chunk, &err);
+    if (ok) {
+        ok = hv_output_commit(o, &err);
+        g_assert_false(ok);
+    } else {
+        g_assert_cmpuint(off, <, 40u << 20);   /* reported within ~3 buffers */
+        g_assert_true(g_file_test(partial, G_FILE_TEST_EXISTS));
+        hv_output_abort(o);
+    }
+    g_assert_error(err, HV_ERROR, HV_ERROR_NOSPACE);
+    g_clear_error(&err);
+    g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+    g_free(buf);
+    umount(mnt);
+    g_rmdir(mnt);
+    g_free(partial);
+    g_free(p);
+    g_free(mnt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -389,6 +478,8 @@ int main(int argc, char **argv)
     g_test_add_func("/output/enospc", test_enospc);
     g_test_add_func("/output/enospc-handler", test_enospc_handler);
     g_test_add_func("/output/holes", test_holes);
+    g_test_add_func("/output/background-writes", test_background_writes);
+    g_test_add_func("/output/background-enospc", test_background_enospc);
     int rc = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
