@@ -56,17 +56,10 @@ static size_t zlib_bound(struct hv_codec *c, size_t in_len)
 static size_t zlib_compress(struct hv_codec *c, const void *in, size_t in_len,
                             void *out, size_t out_cap)
 {
-    if (hv_page_looks_random(in, in_len))
-        return 0;
-    /* Not for single-byte pages: a dynamic Huffman block with a 1-bit code
-     * for its one copy is half the size there, and dumper/page_compress.c
-     * compresses each such page once per value anyway. */
-    size_t period = hv_page_period(in, in_len, HV_DEFLATE_PERIODIC_MAX);
-    if (period > 1) {
-        size_t n = hv_zlib_encode_periodic(in, in_len, period, out, out_cap);
-        if (n)
-            return n;
-    }
+    size_t n;
+    if (hv_page_shortcut(in, in_len, HV_DEFLATE_PERIODIC_MAX, hv_zlib_encode_periodic, out,
+                         out_cap, &n))
+        return n;
     /* 0 when it does not fit: exactly our contract. */
     return libdeflate_zlib_compress(((struct zlib_codec *)c)->comp, in, in_len,
                                     out, out_cap);

@@ -52,19 +52,15 @@ static size_t zstd_compress(struct hv_codec *c, const void *in, size_t in_len,
 {
     struct zstd_codec *z = (struct zstd_codec *)c;
     /* zstd gives up on random bytes faster than deflate, still ~4 us a page
-     * where the sample takes ~0.3: a sixth of its time on the test guest. */
-    if (hv_page_looks_random(in, in_len))
-        return 0;
-    /* A page repeating a 2-256 byte pattern: one sequence written directly
-     * (formats/zstd_periodic.c), ~10x faster than zstd finds it and within
-     * a byte of its size (56 bytes against 55 on the test guest's marker
-     * pages).  Single-byte pages are left to zstd's own RLE block. */
-    size_t period = hv_page_period(in, in_len, HV_ZSTD_PERIODIC_MAX);
-    if (period > 1) {
-        size_t n = hv_zstd_encode_periodic(in, in_len, period, out, out_cap);
-        if (n)
-            return n;
-    }
+     * where the sample takes ~0.3: a sixth of its time on the test guest.
+     * A page repeating a 2-256 byte pattern becomes one sequence written
+     * directly (formats/zstd_periodic.c), ~10x faster than zstd finds it
+     * and within a byte of its size (56 bytes against 55 on the test
+     * guest's marker pages). */
+    size_t n;
+    if (hv_page_shortcut(in, in_len, HV_ZSTD_PERIODIC_MAX, hv_zstd_encode_periodic, out,
+                         out_cap, &n))
+        return n;
     size_t r = ZSTD_compress2(z->cctx, out, out_cap, in, in_len);
     /* dstSize_tooSmall (or anything else) means: store the page raw. */
     return ZSTD_isError(r) ? 0 : r;

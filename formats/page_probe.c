@@ -67,3 +67,16 @@ size_t hv_page_period(const uint8_t *p, size_t len, size_t max_period)
     }
     return 0;
 }
+
+gboolean hv_page_shortcut(const uint8_t *page, size_t len, size_t max_period,
+                          hv_periodic_encoder encode, uint8_t *out, size_t out_cap, size_t *n)
+{
+    if (hv_page_looks_random(page, len)) {
+        *n = 0;
+        return TRUE;
+    }
+    size_t period = hv_page_period(page, len, max_period);
+    if (period > 1 && (*n = encode(page, len, period, out, out_cap)) != 0)
+        return TRUE;
+    return FALSE;
+}
