@@ -37,6 +37,17 @@ def find_tool(env, default):
     return path
 
 
+def need_guest(kernel_file=None):
+    """Skips unless a test guest can be booted and read: QEMU, root (to read
+    QEMU's memory) and, when given, the cached kernel file."""
+    if not shutil.which("qemu-system-x86_64"):
+        skip("no qemu-system-x86_64")
+    if kernel_file and not os.path.exists(kernel_file):
+        skip("no cached guest kernel (tests/guest/fetch-kernel.sh)")
+    if os.geteuid() != 0:
+        skip("reading QEMU's memory needs root")
+
+
 def hvdump_path():
     return find_tool("HVDUMP", BUILDDIR and os.path.join(BUILDDIR, "dumper", "hvdump"))
 

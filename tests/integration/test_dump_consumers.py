@@ -308,12 +308,7 @@ def drgn_crashed_thread(c, tag, path):
 # ---------------------------------------------------------------- main
 
 def main():
-    if not shutil.which("qemu-system-x86_64"):
-        hvtest.skip("no qemu-system-x86_64")
-    if not os.path.exists(VMLINUX):
-        hvtest.skip("no cached guest kernel (tests/guest/fetch-kernel.sh)")
-    if os.geteuid() != 0:
-        hvtest.skip("reading QEMU's memory needs root")
+    hvtest.need_guest(VMLINUX)
     for tool in ("crash", "makedumpfile"):
         if not shutil.which(tool):
             hvtest.skip("%s not installed" % tool)

@@ -198,12 +198,7 @@ def pipe_case(c, hv, g, wd):
 
 
 def main():
-    if not shutil.which("qemu-system-x86_64"):
-        hvtest.skip("no qemu-system-x86_64")
-    if not os.path.exists(os.path.join(KDIR, "vmlinuz")):
-        hvtest.skip("no cached guest kernel (tests/guest/fetch-kernel.sh)")
-    if os.geteuid() != 0:
-        hvtest.skip("reading QEMU's memory needs root")
+    hvtest.need_guest(os.path.join(KDIR, "vmlinuz"))
     hv = hvtest.hvdump_path()
     wd = hvtest.workdir()
     c = hvtest.Checks("dump-faults")

@@ -8,7 +8,6 @@ hole allocates the page: the old code, which mapped the file and read
 every page, grew it to the guest's full size); hvdump's peak RSS stays far
 below the guest's size (the old mapping kept every page it touched)."""
 import os
-import shutil
 import subprocess
 import sys
 
@@ -35,12 +34,7 @@ def run_rss(argv, env):
 
 
 def main():
-    if not shutil.which("qemu-system-x86_64"):
-        hvtest.skip("no qemu-system-x86_64")
-    if not os.path.exists(VMLINUX):
-        hvtest.skip("no cached guest kernel (tests/guest/fetch-kernel.sh)")
-    if os.geteuid() != 0:
-        hvtest.skip("reading QEMU's memory needs root")
+    hvtest.need_guest(VMLINUX)
     hv = hvtest.hvdump_path()
     dumpcmp = hvtest.dumpcmp_path()
     wd = hvtest.workdir()

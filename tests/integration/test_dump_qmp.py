@@ -5,7 +5,6 @@ as it was, the pages equal QEMU's own dump-guest-memory of the same paused
 guest, the ELF carries kexec-style addresses drgn accepts, and a busy QMP
 socket gives a clear error."""
 import os
-import shutil
 import socket
 import struct
 import subprocess
@@ -61,12 +60,7 @@ def compare_with_qemu(ours, theirs):
 
 
 def main():
-    if not shutil.which("qemu-system-x86_64"):
-        hvtest.skip("no qemu-system-x86_64")
-    if not os.path.exists(VMLINUX):
-        hvtest.skip("no cached guest kernel (tests/guest/fetch-kernel.sh)")
-    if os.geteuid() != 0:
-        hvtest.skip("reading QEMU's memory needs root")
+    hvtest.need_guest(VMLINUX)
     hv = hvtest.hvdump_path()
     wd = hvtest.workdir()
     c = hvtest.Checks("dump-qmp")

@@ -4,7 +4,6 @@ guardian process (dumper/guardian.c) resumes it and removes the partial
 file.  Also: a guest that was paused before hvdump started is not resumed
 by the guardian when hvdump is killed."""
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,10 +36,7 @@ def wait_status(g, want, timeout=15):
 
 
 def main():
-    if not shutil.which("qemu-system-x86_64"):
-        hvtest.skip("no qemu-system-x86_64")
-    if os.geteuid() != 0:
-        hvtest.skip("reading QEMU's memory needs root")
+    hvtest.need_guest()
     hv = hvtest.hvdump_path()
     wd = hvtest.workdir()
     c = hvtest.Checks("guardian")

@@ -267,18 +267,37 @@ static void test_epipe_and_sequential(void)
     close(fds[1]);
 }
 
+/* A fresh tmpfs of the given size under the test dir, or NULL (the test
+ * is marked skipped, saying what goes untested). */
+static char *mount_tiny(const char *name, const char *size, const char *untested)
+{
+    char *mnt = tpath(name);
+    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
+    char *opts = g_strdup_printf("size=%s", size);
+    int rc = mount("tmpfs", mnt, "tmpfs", 0, opts);
+    g_free(opts);
+    if (rc == 0)
+        return mnt;
+    char *msg = g_strdup_printf("cannot mount a tmpfs (%s): %s", g_strerror(errno), untested);
+    g_test_skip(msg);
+    g_free(msg);
+    g_rmdir(mnt);
+    g_free(mnt);
+    return NULL;
+}
+
+static void unmount_tiny(char *mnt)
+{
+    umount(mnt);
+    g_rmdir(mnt);
+    g_free(mnt);
+}
+
 static void test_enospc(void)
 {
-    char *mnt = tpath("tiny");
-    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
-    if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k") != 0) {
-        char *msg = g_strdup_printf("cannot mount a tmpfs (%s): ENOSPC not tested", g_strerror(errno));
-        g_test_skip(msg);
-        g_free(msg);
-        g_rmdir(mnt);
-        g_free(mnt);
+    char *mnt = mount_tiny("tiny", "64k", "ENOSPC not tested");
+    if (!mnt)
         return;
-    }
     char *p = g_build_filename(mnt, "full.dump", NULL);
     GError *err = NULL;
     struct hv_output *o = hv_output_open_path(p, FALSE, &err);
@@ -294,10 +313,8 @@ static void test_enospc(void)
     g_clear_error(&err);
     g_free(junk);
     g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
-    umount(mnt);
-    g_rmdir(mnt);
+    unmount_tiny(mnt);
     g_free(p);
-    g_free(mnt);
 }
 
 struct freer {
@@ -335,14 +352,9 @@ static void test_enospc_handler(void)
         g_clear_error(&err);
         close(fd);
     }
-    char *mnt = tpath("tiny2");
-    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
-    if (mount("tmpfs", mnt, "tmpfs", 0, "size=128k") != 0) {
-        g_test_skip("cannot mount a tmpfs: the retry is not tested");
-        g_rmdir(mnt);
-        g_free(mnt);
+    char *mnt = mount_tiny("tiny2", "128k", "the retry is not tested");
+    if (!mnt)
         return;
-    }
     struct freer f = {.victim = g_build_filename(mnt, "old.dump", NULL)};
     size_t len = 96 << 10;
     char *data = g_malloc(len);
@@ -366,10 +378,8 @@ static void test_enospc_handler(void)
     g_assert_cmpint(memcmp(got, data, len), ==, 0);
     g_free(got);
     g_free(data);
-    umount(mnt);
-    g_rmdir(mnt);
+    unmount_tiny(mnt);
     g_free(p);
-    g_free(mnt);
 }
 
 /* Several buffers' worth goes out in the background while the next one
@@ -419,16 +429,9 @@ static void test_background_writes(void)
  * partial file goes away. */
 static void test_background_enospc(void)
 {
-    char *mnt = tpath("tiny3");
-    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
-    if (mount("tmpfs", mnt, "tmpfs", 0, "size=10m") != 0) {
-        char *msg = g_strdup_printf("cannot mount a tmpfs (%s): ENOSPC not tested", g_strerror(errno));
-        g_test_skip(msg);
-        g_free(msg);
-        g_rmdir(mnt);
-        g_free(mnt);
+    char *mnt = mount_tiny("tiny3", "10m", "ENOSPC not tested");
+    if (!mnt)
         return;
-    }
     char *p = g_build_filename(mnt, "full.dump", NULL);
     char *partial = hv_output_partial_path(p);
     GError *err = NULL;
@@ -454,11 +457,9 @@ static void test_background_enospc(void)
     g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
     g_free(buf);
-    umount(mnt);
-    g_rmdir(mnt);
+    unmount_tiny(mnt);
     g_free(partial);
     g_free(p);
-    g_free(mnt);
 }
 
 int main(int argc, char **argv)
