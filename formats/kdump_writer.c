@@ -98,9 +98,10 @@ static gboolean add_desc(struct hv_writer *w, const struct hv_kdump_page_desc *d
 }
 
 static gboolean store(struct hv_writer *w, const void *data, uint32_t size,
-                      uint32_t flags, struct hv_kdump_page_desc *d, GError **err)
+                      uint32_t flags, uint64_t ref, struct hv_kdump_page_desc *d,
+                      GError **err)
 {
-    if (!hv_sink_write(w->sink, w->data_pos, data, size, err))
+    if (!hv_sink_write_ref(w->sink, w->data_pos, data, size, ref, err))
         return FALSE;
     d->offset = (int64_t)w->data_pos;
     d->size = size;
@@ -149,7 +150,7 @@ static gboolean kdump_put_pages(struct hv_writer *w, uint64_t pfn,
                 continue;
             /* All zero pages share one stored copy. */
             if (!w->have_zero_desc) {
-                if (!store(w, hv_zero_page, w->ps, 0, &w->zero_desc, err))
+                if (!store(w, hv_zero_page, w->ps, 0, 0, &w->zero_desc, err))
                     return FALSE;
                 w->have_zero_desc = TRUE;
             }
@@ -163,7 +164,8 @@ static gboolean kdump_put_pages(struct hv_writer *w, uint64_t pfn,
                             "x with flags 0x%x and size %u", pfn + i, p->flags, p->size);
                 return FALSE;
             }
-            if (!store(w, p->data, p->size, p->flags, &d, err))
+            /* A raw page's bytes may be fetched again by the sink. */
+            if (!store(w, p->data, p->size, p->flags, p->flags ? 0 : p->ref, &d, err))
                 return FALSE;
             break;
         }

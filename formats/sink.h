@@ -17,11 +17,26 @@ struct hv_sink {
     gboolean (*flush)(struct hv_sink *s, GError **err);
     gboolean random_access; /* FALSE: offsets must be sequential */
     uint64_t next_offset;   /* sequential sinks: where the next write must go */
+    /* Optional: like write_at, for bytes that whoever set the sink up can
+     * produce again from ref (a struct hv_page_out's ref): the sink may
+     * take them from buf now or fetch them itself later, before its flush
+     * returns.  NULL: write_at. */
+    gboolean (*write_ref)(struct hv_sink *s, uint64_t offset, const void *buf, size_t len,
+                          uint64_t ref, GError **err);
 };
 
 static inline gboolean hv_sink_write(struct hv_sink *s, uint64_t off,
                                      const void *buf, size_t len, GError **err)
 {
+    return s->write_at(s, off, buf, len, err);
+}
+
+/* ref 0: no way to fetch the bytes again, write them now. */
+static inline gboolean hv_sink_write_ref(struct hv_sink *s, uint64_t off, const void *buf,
+                                         size_t len, uint64_t ref, GError **err)
+{
+    if (ref && s->write_ref)
+        return s->write_ref(s, off, buf, len, ref, err);
     return s->write_at(s, off, buf, len, err);
 }
 

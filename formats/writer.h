@@ -26,12 +26,16 @@ enum hv_page_kind {
 
 /* One page as the pipeline hands it to a writer.  For DATA, flags is the
  * kdump compression flag (HV_KDUMP_*) or 0 when data is the raw page (then
- * size == page_size).  data stays valid only during put_pages(). */
+ * size == page_size).  data stays valid only during put_pages().  ref: 0,
+ * or (raw pages) a token the sink's write_ref can use to fetch the same
+ * bytes again later; writers pass it through without looking at it, and
+ * consecutive pages have consecutive tokens (ref + page_size). */
 struct hv_page_out {
     const uint8_t *data;
     uint32_t size;
     uint32_t flags;
     uint8_t kind; /* enum hv_page_kind */
+    uint64_t ref;
 };
 
 struct hv_writer_config {

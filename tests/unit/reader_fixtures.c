@@ -121,7 +121,7 @@ static gboolean mem_flush(struct hv_sink *s, GError **err)
 GBytes *fx_written(const struct hv_writer_ops *ops, enum hv_codec_id codec,
                    gboolean flat, gboolean keep_zero)
 {
-    struct mem_sink ms = { { mem_write, mem_flush, !flat, 0 }, g_byte_array_new() };
+    struct mem_sink ms = { { mem_write, mem_flush, !flat, 0, NULL }, g_byte_array_new() };
     struct hv_flat_sink *fs = NULL;
     struct hv_sink *sink = &ms.base;
     struct hv_writer_config cfg = { codec, keep_zero };
@@ -143,7 +143,7 @@ GBytes *fx_written(const struct hv_writer_ops *ops, enum hv_codec_id codec,
     for (size_t r = 0; r < fx_n_ranges; r++) {
         for (uint64_t pfn = fx_ranges[r].start / FX_PS;
              pfn < (fx_ranges[r].start + fx_ranges[r].size) / FX_PS; pfn++) {
-            struct hv_page_out po = { page, FX_PS, 0, HV_PAGE_DATA };
+            struct hv_page_out po = { page, FX_PS, 0, HV_PAGE_DATA, 0 };
             fx_page(pfn, page);
             if (fx_page_kind(pfn) == FX_ZERO) {
                 po.kind = HV_PAGE_ZERO;

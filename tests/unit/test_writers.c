@@ -21,7 +21,14 @@ struct mem_sink {
     GByteArray *bytes;   /* random access: grows, zero filled */
     uint64_t limit;      /* prefix mode: keep only bytes below limit */
     uint64_t total;
+    guint n_refs;        /* write_ref calls (refs_sink) */
+    const char *ref_bad; /* why one was wrong */
 };
+
+/* Set by kdump_raw_refs: sinks take write_ref, pages carry refs. */
+static gboolean with_refs;
+/* Raw pages feed() handed to a writer. */
+static guint fed_raw;
 
 static gboolean rnd_write(struct hv_sink *s, uint64_t off, const void *buf,
                           size_t len, GError **err)
@@ -55,6 +62,23 @@ static gboolean seq_write(struct hv_sink *s, uint64_t off, const void *buf,
     return TRUE;
 }
 
+static enum hv_page_kind gen_page(uint64_t pfn, uint8_t *buf, gboolean with_absent);
+
+/* Writes buf like rnd_write, after checking that ref names the page whose
+ * bytes buf holds (ref = its address + 1, as the pipeline sets it). */
+static gboolean ref_write(struct hv_sink *s, uint64_t off, const void *buf, size_t len,
+                          uint64_t ref, GError **err)
+{
+    struct mem_sink *m = (struct mem_sink *)s;
+    uint8_t want[PS];
+    m->n_refs++;
+    if (len != PS || ref == 0 || (ref - 1) % PS)
+        m->ref_bad = "not one page at a page's ref";
+    else if (gen_page((ref - 1) / PS, want, FALSE) != HV_PAGE_DATA || memcmp(want, buf, PS))
+        m->ref_bad = "ref names another page";
+    return rnd_write(s, off, buf, len, err);
+}
+
 static gboolean no_flush(struct hv_sink *s, GError **err)
 {
     (void)s; (void)err;
@@ -67,6 +91,7 @@ static struct mem_sink *sink_new(gboolean random, uint64_t limit)
     m->base.write_at = random ? rnd_write : seq_write;
     m->base.flush = no_flush;
     m->base.random_access = random;
+    m->base.write_ref = with_refs && random ? ref_write : NULL;
     m->bytes = g_byte_array_new();
     m->limit = limit;
     return m;
@@ -163,6 +188,7 @@ static void feed(const struct hv_writer_ops *ops, struct hv_writer *w,
                 pages[i].data = p;
                 pages[i].size = PS;
                 pages[i].flags = 0;
+                pages[i].ref = with_refs ? (pfn + i) * PS + 1 : 0;
                 if (codec && pages[i].kind == HV_PAGE_DATA) {
                     size_t c = codec->ops->compress(codec, p, PS, comp + i * cap, PS - 1);
                     if (c > 0) {
@@ -172,6 +198,8 @@ static void feed(const struct hv_writer_ops *ops, struct hv_writer *w,
                     }
                 }
             }
+            for (size_t i = 0; i < n; i++)
+                fed_raw += pages[i].kind == HV_PAGE_DATA && pages[i].flags == 0;
             g_assert_true(ops->put_pages(w, pfn, pages, n, &err));
             g_assert_no_error(err);
             pfn += n;
@@ -331,6 +359,34 @@ static void kdump_codec(gconstpointer data)
     g_byte_array_free(f, TRUE);
 }
 
+/* The writer passes a raw page's ref to the sink (which may fetch it
+ * later), and only a raw page's: compressed pages and the stored zero page
+ * are written from their bytes.  The file is the same either way. */
+static void kdump_raw_refs(void)
+{
+    struct guest g;
+    guest_init(&g, small_ranges, G_N_ELEMENTS(small_ranges));
+    with_refs = TRUE;
+    fed_raw = 0;
+    struct mem_sink *m = sink_new(TRUE, G_MAXUINT64);
+    struct hv_writer_config cfg = {HV_CODEC_ZSTD, TRUE};
+    GError *err = NULL;
+    struct hv_codec *c = hv_codec_by_id(HV_CODEC_ZSTD)->create(NULL);
+    struct hv_writer *w = hv_kdump_writer_ops.create(&m->base, g.ranges, g.n, &g.meta, &cfg, &err);
+    g_assert_no_error(err);
+    feed(&hv_kdump_writer_ops, w, &g, c, FALSE);
+    g_assert_true(hv_kdump_writer_ops.finish(w, &err));
+    hv_kdump_writer_ops.destroy(w);
+    c->ops->destroy(c);
+    with_refs = FALSE;
+    if (m->ref_bad)
+        g_error("%s", m->ref_bad);
+    g_assert_cmpuint(fed_raw, >, 0);
+    g_assert_cmpuint(m->n_refs, ==, fed_raw);
+    check_kdump(m->bytes, &g, HV_CODEC_ZSTD, TRUE, FALSE);
+    sink_free(m);
+}
+
 static void kdump_keep_zero(void)
 {
     struct guest g;
@@ -405,7 +461,7 @@ static void kdump_errors(void)
     struct hv_writer *w = hv_kdump_writer_ops.create(&m->base, g.ranges, g.n, &g.meta, &cfg, &err);
     g_assert_nonnull(w);
     uint8_t page[PS] = {1};
-    struct hv_page_out p = {page, PS, 0, HV_PAGE_DATA};
+    struct hv_page_out p = {page, PS, 0, HV_PAGE_DATA, 0};
     g_assert_false(hv_kdump_writer_ops.put_pages(w, 1, &p, 1, &err)); /* pfn 0 due */
     g_clear_error(&err);
     g_assert_true(hv_kdump_writer_ops.put_pages(w, 0, &p, 1, &err));
@@ -560,7 +616,7 @@ static void elf_xnum(void)
     GError *err = NULL;
     struct hv_writer *w = hv_elf_writer_ops.create(&m->base, r, N, &g.meta, &cfg, &err);
     g_assert_no_error(err);
-    struct hv_page_out z = {NULL, PS, 0, HV_PAGE_ZERO};
+    struct hv_page_out z = {NULL, PS, 0, HV_PAGE_ZERO, 0};
     for (size_t i = 0; i < N; i++)
         g_assert_true(hv_elf_writer_ops.put_pages(w, r[i].start / PS, &z, 1, &err));
     g_assert_true(hv_elf_writer_ops.finish(w, &err));
@@ -592,7 +648,7 @@ static void elf_order_error(void)
     struct hv_writer_config cfg = {HV_CODEC_ZLIB, FALSE};
     GError *err = NULL;
     struct hv_writer *w = hv_elf_writer_ops.create(&m->base, g.ranges, g.n, &g.meta, &cfg, &err);
-    struct hv_page_out z = {NULL, PS, 0, HV_PAGE_ZERO};
+    struct hv_page_out z = {NULL, PS, 0, HV_PAGE_ZERO, 0};
     g_assert_false(hv_elf_writer_ops.put_pages(w, 5, &z, 1, &err));
     g_assert_nonnull(err);
     g_clear_error(&err);
@@ -610,6 +666,7 @@ int main(int argc, char **argv)
     g_test_add_data_func("/kdump/snappy", GINT_TO_POINTER(HV_CODEC_SNAPPY), kdump_codec);
     g_test_add_data_func("/kdump/zstd", GINT_TO_POINTER(HV_CODEC_ZSTD), kdump_codec);
     g_test_add_func("/kdump/keep-zero", kdump_keep_zero);
+    g_test_add_func("/kdump/raw-refs", kdump_raw_refs);
     g_test_add_func("/kdump/many-pages", kdump_many_pages);
     g_test_add_func("/kdump/flat", kdump_flat);
     g_test_add_func("/kdump/errors", kdump_errors);
