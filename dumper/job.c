@@ -89,6 +89,44 @@ char *hv_job_partial_path(const struct hv_job_opts *opts)
     return hv_output_partial_path(opts->output_path);
 }
 
+/* The output's fetch for deferred raw pages: ref is the page's
+ * guest-physical address + 1 (struct hv_pipeline_config.raw_refs).  Runs
+ * the io thread, alongside the workers' reads (thread-safe sources only). */
+static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GError **err)
+{
+    struct gm_source *src = ud;
+    uint64_t gpa = ref - 1;
+    size_t ps = src->page_size;
+    uint8_t state[256];
+
+    while (len >= ps) {
+        const struct gm_block *b = NULL;
+        for (size_t i = 0; i < src->n_blocks && !b; i++)
+            if (gpa >= src->blocks[i].gpa && gpa - src->blocks[i].gpa < src->blocks[i].size)
+                b = &src->blocks[i];
+        if (!b) {
+            g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+                        "internal error: raw page at 0x%" G_GINT64_MODIFIER "x is in no block",
+                        gpa);
+            return FALSE;
+        }
+        size_t n = MIN(len / ps, G_N_ELEMENTS(state));
+        n = (size_t)MIN((uint64_t)n, (b->gpa + b->size - gpa) / ps);
+        if (!src->ops->read(src, gpa, n, dst, state, err))
+            return FALSE;
+        /* Zero by now (a live guest) or gone: not what buf holds. */
+        for (size_t i = 0; i < n; i++)
+            if (state[i] != GM_PAGE_READ)
+                memset(dst + i * ps, 0, ps);
+        if (src->ops->map && src->ops->unmap)
+            src->ops->unmap(src, gpa, n);
+        gpa += n * ps;
+        dst += n * ps;
+        len -= n * ps;
+    }
+    return TRUE;
+}
+
 static uint64_t source_bytes(const struct gm_source *src)
 {
     uint64_t total = 0;
@@ -167,10 +205,26 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         .source_done = opts->source_done,
         .source_done_ud = opts->source_done_ud,
     };
-    /* The pipeline calls source_done once, on success and on failure. */
-    j.source_released = TRUE;
+    /* Raw kdump pages need not wait in the pipeline for the disk: the
+     * output reads them from the source again when the disk is free.  The
+     * guest must then stay paused until it has (source_done below), not
+     * only until every page was read once. */
+    pcfg.raw_refs = j.wops->compresses && !local.flattened && src->ops->thread_safe &&
+                    hv_output_set_fetch(j.out, fetch_raw, src);
+    if (pcfg.raw_refs)
+        pcfg.source_done = NULL;
+    /* Otherwise the pipeline calls source_done once, on success and on
+     * failure; else job_teardown does. */
+    j.source_released = !pcfg.raw_refs;
     if (!hv_pipeline_run(src, j.wops, j.w, &pcfg, &local.stats, err))
         goto fail;
+    if (pcfg.raw_refs) {
+        if (!hv_output_wait_fetched(j.out, err))
+            goto fail;
+        j.source_released = TRUE;
+        if (opts->source_done)
+            opts->source_done(opts->source_done_ud);
+    }
     if (!j.wops->finish(j.w, err))
         goto fail;
     j.wops->destroy(j.w);

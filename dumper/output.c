@@ -23,6 +23,18 @@
  * ones are written (a hole per stray zero page would fragment the file and
  * cost a syscall each). */
 #define HOLE_MIN (64u << 10)
+/* Deferred raw runs (hv_output_set_fetch) are fetched and written this
+ * much at a time, so a buffer handed to the io thread waits at most one
+ * chunk; and at most MAX_RUNS runs are queued (a run per raw page at
+ * worst), beyond which raw pages are buffered as usual. */
+#define FETCH_CHUNK (2u << 20)
+#define MAX_RUNS 4096u
+
+/* File bytes [off, off + len) whose contents fetch(ref .. ref + len)
+ * gives. */
+struct fetch_run {
+    uint64_t off, ref, len;
+};
 
 struct hv_output {
     struct hv_sink sink;  /* first: writers get &sink */
@@ -72,6 +84,20 @@ struct hv_output {
     uint64_t job_off;
     size_t job_len;
     GError *io_error;     /* first failed background write */
+    /* Deferred raw runs: pages the writer placed but whose bytes the io
+     * thread reads from the source again, when it has no buffer to write.
+     * A burst of raw pages then no longer holds up the pipeline (which
+     * could otherwise run only a few batches ahead of the disk): the
+     * compressed pages that follow are written at once, after a gap that
+     * is filled meanwhile.  cur is the run the writer is extending; runs[]
+     * (a ring, under io_lock) are queued for the io thread. */
+    hv_output_fetch_fn fetch;
+    void *fetch_ud;
+    struct fetch_run cur;
+    struct fetch_run *runs;
+    guint runs_head, n_runs;
+    gboolean run_busy;    /* the io thread is on a chunk of a run */
+    uint8_t *fetch_mem;   /* FETCH_CHUNK + DIRECT_ALIGN; io thread only */
 };
 
 static void set_write_error(struct hv_output *o, int e, GError **err)
@@ -154,24 +180,48 @@ static gboolean write_out(struct hv_output *o, uint64_t off, const uint8_t *p, s
                       write_all(o, off + head + mid, p + head + mid, len - head - mid, err);
 }
 
+/* The io thread: a submitted buffer first, else the next chunk of the
+ * oldest deferred run.  On quit it finishes what it is writing and drops
+ * queued runs (an abort; commit drains them first). */
 static gpointer io_main(gpointer data)
 {
     struct hv_output *o = data;
     g_mutex_lock(&o->io_lock);
     for (;;) {
-        while (!o->io_busy && !o->io_quit)
+        while (!o->io_busy && !o->io_quit && (o->n_runs == 0 || o->io_error))
             g_cond_wait(&o->io_cond, &o->io_lock);
-        if (!o->io_busy)
-            break;
-        g_mutex_unlock(&o->io_lock);
         GError *e = NULL;
-        gboolean ok = write_out(o, o->job_off, o->job_p, o->job_len, &e);
-        g_mutex_lock(&o->io_lock);
+        gboolean ok;
+        if (o->io_busy) {
+            g_mutex_unlock(&o->io_lock);
+            ok = write_out(o, o->job_off, o->job_p, o->job_len, &e);
+            g_mutex_lock(&o->io_lock);
+            o->io_busy = FALSE;
+        } else if (!o->io_quit) {
+            struct fetch_run *r = &o->runs[o->runs_head];
+            uint64_t off = r->off, ref = r->ref;
+            size_t n = (size_t)MIN(r->len, (uint64_t)FETCH_CHUNK);
+            r->off += n;
+            r->ref += n;
+            r->len -= n;
+            if (r->len == 0) {
+                o->runs_head = (o->runs_head + 1) % MAX_RUNS;
+                o->n_runs--;
+            }
+            o->run_busy = TRUE;
+            g_mutex_unlock(&o->io_lock);
+            /* Same offset modulo DIRECT_ALIGN as the file, as buffers are. */
+            uint8_t *p = o->fetch_mem + off % DIRECT_ALIGN;
+            ok = o->fetch(o->fetch_ud, ref, p, n, &e) && write_out(o, off, p, n, &e);
+            g_mutex_lock(&o->io_lock);
+            o->run_busy = FALSE;
+        } else {
+            break;
+        }
         if (!ok && !o->io_error)
             o->io_error = e;
         else if (!ok)
             g_error_free(e);
-        o->io_busy = FALSE;
         g_cond_broadcast(&o->io_cond);
     }
     g_mutex_unlock(&o->io_lock);
@@ -197,23 +247,66 @@ static gboolean io_wait(struct hv_output *o, GError **err)
     return TRUE;
 }
 
+/* Starts the io thread (regular files with a second buffer); FALSE when
+ * there is none, and then never will be. */
+static gboolean io_start(struct hv_output *o)
+{
+    if (o->io)
+        return TRUE;
+    if (!o->mem2)
+        return FALSE;
+    g_mutex_init(&o->io_lock);
+    g_cond_init(&o->io_cond);
+    if (!(o->io = g_thread_try_new("hvdump-io", io_main, o, NULL))) {
+        g_mutex_clear(&o->io_lock);
+        g_cond_clear(&o->io_cond);
+        g_aligned_free(o->mem2);
+        o->mem2 = NULL;  /* no thread: flush in place from now on */
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Queues the run being extended for the io thread. */
+static void queue_run(struct hv_output *o)
+{
+    g_mutex_lock(&o->io_lock);
+    o->runs[(o->runs_head + o->n_runs) % MAX_RUNS] = o->cur;
+    o->n_runs++;
+    g_cond_broadcast(&o->io_cond);
+    g_mutex_unlock(&o->io_lock);
+    o->cur.len = 0;
+}
+
+/* Waits until the io thread has written everything handed to it, deferred
+ * runs included; FALSE with the first error. */
+static gboolean io_drain(struct hv_output *o, GError **err)
+{
+    if (!o->io)
+        return TRUE;
+    if (o->cur.len)
+        queue_run(o);
+    g_mutex_lock(&o->io_lock);
+    while (o->io_busy || o->run_busy || (o->n_runs && !o->io_error))
+        g_cond_wait(&o->io_cond, &o->io_lock);
+    GError *e = o->io_error;
+    o->io_error = NULL;
+    g_mutex_unlock(&o->io_lock);
+    if (e) {
+        g_propagate_error(err, e);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Hands the buffer to the io thread and switches to the other one.  A
  * failure of the previous background write is reported here. */
 static gboolean io_submit(struct hv_output *o, GError **err)
 {
     if (!io_wait(o, err))
         return FALSE;
-    if (!o->io) {
-        g_mutex_init(&o->io_lock);
-        g_cond_init(&o->io_cond);
-        if (!(o->io = g_thread_try_new("hvdump-io", io_main, o, NULL))) {
-            g_mutex_clear(&o->io_lock);
-            g_cond_clear(&o->io_cond);
-            g_aligned_free(o->mem2);
-            o->mem2 = NULL;  /* no thread: flush in place from now on */
-            return write_out(o, o->buf_off, o->buf, o->buf_len, err);
-        }
-    }
+    if (!io_start(o))
+        return write_out(o, o->buf_off, o->buf, o->buf_len, err);
     g_mutex_lock(&o->io_lock);
     o->job_p = o->buf;
     o->job_off = o->buf_off;
@@ -307,6 +400,8 @@ static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, 
                              GError **err)
 {
     struct hv_output *o = (struct hv_output *)s;
+    if (o->cur.len)
+        queue_run(o);   /* what follows a deferred run starts a new buffer */
     if (!s->random_access && off != s->next_offset) {
         g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
                     "internal error: out-of-order write at %" G_GUINT64_FORMAT
@@ -332,11 +427,59 @@ static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, 
     return TRUE;
 }
 
+/* Raw pages: extend the current deferred run when they follow it, in the
+ * file and in the source, else start one; fall back to buffering them
+ * (buf holds the bytes) when no io thread can fetch them. */
+static gboolean out_write_ref(struct hv_sink *s, uint64_t off, const void *data, size_t len,
+                              uint64_t ref, GError **err)
+{
+    struct hv_output *o = (struct hv_output *)s;
+    if (o->cur.len && off == o->cur.off + o->cur.len && ref == o->cur.ref + o->cur.len) {
+        o->cur.len += len;
+    } else {
+        if (!io_start(o))
+            return out_write_at(s, off, data, len, err);
+        g_mutex_lock(&o->io_lock);
+        gboolean full = o->n_runs + (o->cur.len != 0) >= MAX_RUNS;
+        g_mutex_unlock(&o->io_lock);
+        if (full)
+            return out_write_at(s, off, data, len, err);
+        if (o->zero_len && !settle_zeros(o, err))
+            return FALSE;
+        if (o->cur.len)
+            queue_run(o);
+        o->cur = (struct fetch_run){off, ref, len};
+    }
+    s->next_offset = off + len;
+    if (off + len > o->high)
+        o->high = off + len;
+    return TRUE;
+}
+
 /* Everything written (on its way to disk) when it returns TRUE. */
 static gboolean out_flush(struct hv_sink *s, GError **err)
 {
     struct hv_output *o = (struct hv_output *)s;
-    return (!o->zero_len || settle_zeros(o, err)) && out_flush_buf(o, err) && io_wait(o, err);
+    return (!o->zero_len || settle_zeros(o, err)) && out_flush_buf(o, err) && io_drain(o, err);
+}
+
+gboolean hv_output_set_fetch(struct hv_output *o, hv_output_fetch_fn fn, void *ud)
+{
+    if (!o->sink.random_access || !o->is_regular || !o->mem2)
+        return FALSE;
+    o->fetch = fn;
+    o->fetch_ud = ud;
+    if (!o->runs) {
+        o->runs = g_new(struct fetch_run, MAX_RUNS);
+        o->fetch_mem = g_aligned_alloc(1, FETCH_CHUNK + DIRECT_ALIGN, DIRECT_ALIGN);
+    }
+    o->sink.write_ref = out_write_ref;
+    return TRUE;
+}
+
+gboolean hv_output_wait_fetched(struct hv_output *o, GError **err)
+{
+    return out_flush(&o->sink, err);
 }
 
 /* A hole at the end of the file is not there until the size says so. */
@@ -382,6 +525,8 @@ static void output_free(struct hv_output *o)
         close(o->dfd);
     g_aligned_free(o->mem);
     g_aligned_free(o->mem2);
+    g_aligned_free(o->fetch_mem);
+    g_free(o->runs);
     g_free(o);
 }
 

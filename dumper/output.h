@@ -7,6 +7,7 @@
 #define HV_OUTPUT_H
 
 #include <glib.h>
+#include <stdint.h>
 #include "formats/sink.h"
 
 struct hv_output;
@@ -25,6 +26,21 @@ gboolean hv_output_commit(struct hv_output *o, GError **err);
  * often as it keeps freeing).  FALSE: the write fails with HV_ERROR_NOSPACE.
  * fn NULL (the default) = fail at once. */
 void hv_output_set_nospace_handler(struct hv_output *o, gboolean (*fn)(void *ud), void *ud);
+/* Reads len bytes (whole pages) named by ref, as a struct hv_page_out's
+ * ref, into dst; called from the output's io thread. */
+typedef gboolean (*hv_output_fetch_fn)(void *ud, uint64_t ref, uint8_t *dst, size_t len,
+                                       GError **err);
+/* Lets the sink defer raw pages (hv_sink_write_ref): their file range is
+ * left for later and filled with fn's bytes whenever the disk has nothing
+ * else to do, so the pipeline need not wait for the disk on bursts of raw
+ * pages.  fn must stay valid, and give the same bytes, until
+ * hv_output_wait_fetched() returns (a paused guest must stay paused until
+ * then).  FALSE (nothing changes) unless o is a regular file we write at
+ * offsets with a background thread. */
+gboolean hv_output_set_fetch(struct hv_output *o, hv_output_fetch_fn fn, void *ud);
+/* Waits until every byte written so far is on its way to disk, deferred
+ * raw pages fetched; FALSE with the first write or fetch error. */
+gboolean hv_output_wait_fetched(struct hv_output *o, GError **err);
 /* "PATH.partial": where a dump to PATH is written until it is complete. */
 char *hv_output_partial_path(const char *path);
 /* Remove the partial file (if any) and free o.  Safe after a failed write. */

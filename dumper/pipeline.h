@@ -14,6 +14,10 @@ struct hv_pipeline_config {
     const struct hv_codec_ops *codec;   /* NULL: pages pass raw */
     gboolean detect_zero;               /* classify all-zero pages as HV_PAGE_ZERO */
     size_t batch_pages;                 /* pages per batch, 0 = default (256) */
+    /* Raw pages carry ref = their guest-physical address + 1, so that the
+     * output can read them from the source again when the disk is free
+     * (see hv_output_set_fetch) instead of holding them up here. */
+    gboolean raw_refs;
     struct hv_progress *progress;       /* may be NULL */
     volatile gint *cancel;              /* set non-zero to cancel; may be NULL */
     /* Called once, from the pipeline, as soon as every page has been read

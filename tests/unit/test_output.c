@@ -462,6 +462,157 @@ static void test_background_enospc(void)
     g_free(p);
 }
 
+/* Deferred raw pages: fetch() gives byte i of ref r as pattern_byte(r + i),
+ * so a region in the file shows which ref filled it. */
+static uint8_t pattern_byte(uint64_t x)
+{
+    return (uint8_t)(x * 2654435761u >> 13);
+}
+
+struct fetcher {
+    gint calls;
+    gint64 bytes;
+    gboolean fail;
+};
+
+static gboolean fetch_pattern(void *ud, uint64_t ref, uint8_t *dst, size_t len, GError **err)
+{
+    struct fetcher *f = ud;
+    g_atomic_int_inc(&f->calls);
+    f->bytes += (gint64)len;   /* the io thread alone calls it */
+    if (f->fail) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "guest memory gone");
+        return FALSE;
+    }
+    for (size_t i = 0; i < len; i++)
+        dst[i] = pattern_byte(ref + i);
+    return TRUE;
+}
+
+/* Raw pages handed by reference land in the file as fetch() gives them,
+ * whatever surrounds them: buffered bytes at unaligned offsets before and
+ * after, a zero run, runs that continue (one fetch run) or jump in the
+ * source, and a run of several fetch chunks.  The writer's own bytes for
+ * those pages (buf) are never used: they differ from what fetch gives. */
+static void test_deferred_raw(void)
+{
+    enum { PG = 4096 };
+    g_autofree char *path = tpath("deferred.dump");
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(path, FALSE, &err);
+    g_assert_no_error(err);
+    struct fetcher f = {0};
+    g_assert_true(hv_output_set_fetch(o, fetch_pattern, &f));
+    struct hv_sink *sk = hv_output_sink(o);
+    const size_t total = 24u << 20;
+    uint8_t *want = g_malloc0(total), *buf = g_malloc(PG);
+    memset(buf, 0xee, PG);
+    uint64_t off = 0, ref = 1 + (1u << 30), refd = 0;
+    GRand *r = g_rand_new_with_seed(7);
+    while (off + 40 * PG < total) {
+        /* Some "compressed" bytes: odd sizes, so what follows is unaligned. */
+        size_t n = (size_t)g_rand_int_range(r, 1, 3 * PG);
+        for (size_t i = 0; i < n; i++)
+            want[off + i] = (uint8_t)g_rand_int(r);
+        g_assert_true(hv_sink_write(sk, off, want + off, n, &err));
+        off += n;
+        if (g_rand_int_range(r, 0, 4) == 0) {   /* a stored zero page */
+            g_assert_true(hv_sink_write(sk, off, hv_zero_page, PG, &err));
+            off += PG;
+        }
+        /* A run of raw pages: 1-8, or now and then ~3 fetch chunks. */
+        int pages = g_rand_int_range(r, 0, 10) == 0 ? 1500 : g_rand_int_range(r, 1, 9);
+        if (off + (uint64_t)pages * PG > total)
+            break;
+        if (g_rand_boolean(r))
+            ref += (uint64_t)g_rand_int_range(r, 1, 64) * PG;   /* jump in the source */
+        for (int i = 0; i < pages; i++) {
+            for (size_t b = 0; b < PG; b++)
+                want[off + b] = pattern_byte(ref + b);
+            g_assert_true(hv_sink_write_ref(sk, off, buf, PG, ref, &err));
+            off += PG;
+            ref += PG;
+            refd += PG;
+        }
+    }
+    g_assert_no_error(err);
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(f.bytes, ==, (gint64)refd);
+    g_assert_cmpint(g_atomic_int_get(&f.calls), >, 10);
+    gchar *got = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    g_assert_cmpuint(len, ==, off);
+    for (size_t i = 0; i < off; i++)
+        if ((uint8_t)got[i] != want[i])
+            g_error("byte %zu: 0x%02x instead of 0x%02x", i, (uint8_t)got[i], want[i]);
+    g_rand_free(r);
+    g_free(got);
+    g_free(want);
+    g_free(buf);
+}
+
+/* A fetch that fails (QEMU gone) fails the commit with its message, and no
+ * file is left; an abort with runs still queued leaves nothing either. */
+static void test_deferred_raw_errors(void)
+{
+    enum { PG = 4096 };
+    uint8_t page[PG] = {1};
+    for (int abort_it = 0; abort_it < 2; abort_it++) {
+        g_autofree char *path = tpath(abort_it ? "deferred-abort.dump" : "deferred-fail.dump");
+        g_autofree char *partial = hv_output_partial_path(path);
+        GError *err = NULL;
+        struct hv_output *o = hv_output_open_path(path, FALSE, &err);
+        g_assert_no_error(err);
+        struct fetcher f = {.fail = !abort_it};
+        g_assert_true(hv_output_set_fetch(o, fetch_pattern, &f));
+        struct hv_sink *sk = hv_output_sink(o);
+        /* A failed fetch shows at a later write (when a buffer is handed
+         * over) or at the commit. */
+        gboolean ok = TRUE;
+        for (int i = 0; i < 64 && ok; i++)
+            ok = hv_sink_write(sk, (uint64_t)2 * i * PG, page, PG, &err) &&
+                 hv_sink_write_ref(sk, (uint64_t)(2 * i + 1) * PG, page, PG,
+                                   1 + (uint64_t)i * 8 * PG, &err);
+        if (abort_it) {
+            g_assert_no_error(err);
+            hv_output_abort(o);
+        } else {
+            if (ok)
+                g_assert_false(hv_output_commit(o, &err));
+            else
+                hv_output_abort(o);
+            g_assert_error(err, HV_ERROR, HV_ERROR_IO);
+            g_assert_nonnull(strstr(err->message, "guest memory gone"));
+            g_clear_error(&err);
+        }
+        g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* Only files we write at offsets defer: a pipe takes the bytes at once. */
+static void test_deferred_raw_stream(void)
+{
+    int fds[2];
+    g_assert_cmpint(pipe(fds), ==, 0);
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_fd(fds[1], &err);
+    g_assert_no_error(err);
+    struct fetcher f = {0};
+    g_assert_false(hv_output_set_fetch(o, fetch_pattern, &f));
+    g_assert_true(hv_sink_write_ref(hv_output_sink(o), 0, "raw!", 4, 1, &err));
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    char got[8] = {0};
+    g_assert_cmpint(read(fds[0], got, sizeof got), ==, 4);
+    g_assert_cmpstr(got, ==, "raw!");
+    g_assert_cmpint(f.calls, ==, 0);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -481,6 +632,9 @@ int main(int argc, char **argv)
     g_test_add_func("/output/holes", test_holes);
     g_test_add_func("/output/background-writes", test_background_writes);
     g_test_add_func("/output/background-enospc", test_background_enospc);
+    g_test_add_func("/output/deferred-raw", test_deferred_raw);
+    g_test_add_func("/output/deferred-raw-errors", test_deferred_raw_errors);
+    g_test_add_func("/output/deferred-raw-stream", test_deferred_raw_stream);
     int rc = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

@@ -118,6 +118,7 @@ struct rec_writer {
     int64_t fail_at_pfn;         /* put_pages fails when it gets this pfn */
     volatile gint *cancel;
     uint64_t cancel_after;       /* set *cancel after this many pages */
+    gboolean raw_refs;           /* raw pages must carry ref = gpa + 1 */
     gboolean bad;                /* any check failed (asserted at the end) */
     char *why;
     uint8_t scratch[PS];
@@ -176,6 +177,8 @@ static gboolean rec_put(struct hv_writer *w, uint64_t pfn, const struct hv_page_
         if (po->flags == 0) {
             if (po->size != PS || memcmp(po->data, orig, PS) != 0)
                 rec_bad(r, "raw page differs");
+            if (po->ref != (r->raw_refs ? p * PS + 1 : 0))
+                rec_bad(r, "raw page with the wrong ref");
             r->raw++;
         } else {
             GError *e = NULL;
@@ -185,6 +188,8 @@ static gboolean rec_put(struct hv_writer *w, uint64_t pfn, const struct hv_page_
                      memcmp(r->scratch, orig, PS) != 0)
                 rec_bad(r, "compressed page does not decompress to the original");
             g_clear_error(&e);
+            if (po->ref)
+                rec_bad(r, "compressed page with a ref");
             r->compressed++;
         }
     }
@@ -211,19 +216,22 @@ struct run_params {
     const struct hv_codec_ops *codec;
     gboolean detect_zero;
     size_t batch;
+    gboolean raw_refs;
 };
 
 static void check_run(const struct run_params *rp)
 {
     struct fake_source f;
     fake_init(&f, rp->map);
-    struct rec_writer r = {.src = &f, .codec = rp->codec, .fail_at_pfn = -1};
+    struct rec_writer r = {.src = &f, .codec = rp->codec, .fail_at_pfn = -1,
+                           .raw_refs = rp->raw_refs};
     if (rp->codec)
         r.dec = rp->codec->create(NULL);
     gint done_calls = 0;
     struct hv_pipeline_config cfg = {
         .threads = rp->threads, .codec = rp->codec, .detect_zero = rp->detect_zero,
         .batch_pages = rp->batch, .source_done = count_done, .source_done_ud = &done_calls,
+        .raw_refs = rp->raw_refs,
     };
     struct hv_pipeline_stats st;
     GError *err = NULL;
@@ -272,6 +280,15 @@ static void test_read_path_absent(void)
                                 .codec = hv_codec_by_id(HV_CODEC_ZLIB)};
         check_run(&rp);
     }
+}
+
+/* Raw pages name themselves (guest-physical address + 1) for the
+ * output to fetch again; compressed pages do not. */
+static void test_raw_refs(void)
+{
+    struct run_params rp = {.map = FALSE, .threads = 2, .detect_zero = TRUE, .batch = 5,
+                            .codec = hv_codec_by_id(HV_CODEC_ZSTD), .raw_refs = TRUE};
+    check_run(&rp);
 }
 
 static void test_raw_no_zero(void)
@@ -357,6 +374,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pipeline/threads-zstd", test_threads_zstd);
     g_test_add_func("/pipeline/read-path-absent", test_read_path_absent);
     g_test_add_func("/pipeline/raw-no-zero", test_raw_no_zero);
+    g_test_add_func("/pipeline/raw-refs", test_raw_refs);
     g_test_add_func("/pipeline/cancel", test_cancel);
     g_test_add_func("/pipeline/writer-error", test_writer_error);
     g_test_add_func("/pipeline/source-error", test_source_error);
