@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Raw guest-memory images ("FILE@GPA"), mapped read-only.  map() hands out
- * pointers into the mappings, so the pipeline reads them without copying. */
+ * pointers into the mappings, so the pipeline reads them without copying;
+ * read() copies with pread(), which leaves nothing mapped: a read fault in
+ * the mapping would also map its neighbours (fault-around), and those would
+ * stay in RSS unless the caller unmapped a wider range than it read. */
 #include "guest-mem/source.h"
 #include "formats/hv_error.h"
 
@@ -14,6 +17,7 @@
 
 struct image {
     char *file;
+    int fd;              /* for read(); -1 until open */
     const uint8_t *base; /* mapping of the whole file */
     uint64_t gpa;
     uint64_t size;
@@ -87,14 +91,28 @@ static void image_unmap(struct gm_source *s, uint64_t gpa, size_t n_pages)
 static gboolean image_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
                            uint8_t *buf, uint8_t *absent, GError **err)
 {
-    const uint8_t *p = image_map(s, gpa, n_pages);
-    if (!p) {
+    const struct image *im = find_image((struct image_source *)s, gpa, n_pages);
+    if (!im) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
                     "guest-physical range 0x%" G_GINT64_MODIFIER "x (+%zu pages) is not in any image",
                     gpa, n_pages);
         return FALSE;
     }
-    memcpy(buf, p, n_pages * s->page_size);
+    size_t len = n_pages * s->page_size;
+    off_t off = (off_t)(gpa - im->gpa);
+    while (len > 0) {
+        ssize_t n = pread(im->fd, buf, len, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            g_set_error(err, HV_ERROR, HV_ERROR_IO, "reading %s: %s", im->file,
+                        n < 0 ? g_strerror(errno) : "file shrank");
+            return FALSE;
+        }
+        buf += n;
+        off += n;
+        len -= (size_t)n;
+    }
     if (absent)
         memset(absent, 0, n_pages);
     return TRUE;
@@ -106,6 +124,8 @@ static void image_close(struct gm_source *s)
     for (size_t i = 0; i < is->n; i++) {
         if (is->images[i].base)
             munmap((void *)is->images[i].base, is->images[i].size);
+        if (is->images[i].fd >= 0)
+            close(is->images[i].fd);
         g_free(is->images[i].file);
     }
     g_free(is->images);
@@ -180,7 +200,7 @@ static gboolean open_one(const char *spec, uint32_t page_size, struct image *im,
     }
     void *p = mmap(NULL, im->size, PROT_READ, MAP_SHARED, fd, 0);
     int e = errno;
-    close(fd);
+    im->fd = fd;
     if (p == MAP_FAILED) {
         g_set_error(err, HV_ERROR, HV_ERROR_IO, "%s: mmap: %s", im->file, g_strerror(e));
         return FALSE;
@@ -206,6 +226,8 @@ struct gm_source *gm_source_image_open(const char *const *specs, size_t n_specs,
     is->pub.ops = &image_ops;
     is->pub.page_size = page_size;
     is->images = g_new0(struct image, n_specs);
+    for (size_t i = 0; i < n_specs; i++)
+        is->images[i].fd = -1;
     is->pub.blocks = g_new0(struct gm_block, n_specs);
     for (size_t i = 0; i < n_specs; i++) {
         is->n = i + 1; /* so close() frees what open_one set up */
