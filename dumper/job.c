@@ -91,7 +91,8 @@ char *hv_job_partial_path(const struct hv_job_opts *opts)
 
 /* The output's fetch for deferred raw pages: ref is the page's
  * guest-physical address + 1 (struct hv_pipeline_config.raw_refs).  Runs
- * the io thread, alongside the workers' reads (thread-safe sources only). */
+ * on the output's io thread, alongside the workers' reads, so only for
+ * thread-safe sources. */
 static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GError **err)
 {
     struct gm_source *src = ud;
@@ -114,10 +115,13 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
         n = (size_t)MIN((uint64_t)n, (b->gpa + b->size - gpa) / ps);
         if (!src->ops->read(src, gpa, n, dst, state, err))
             return FALSE;
-        /* Zero by now (a live guest) or gone: not what buf holds. */
+        /* Known zero or absent this time (possible only in a live guest):
+         * the source left those bytes of dst unwritten. */
         for (size_t i = 0; i < n; i++)
             if (state[i] != GM_PAGE_READ)
                 memset(dst + i * ps, 0, ps);
+        /* In case read() went through a mapping (the image source's does
+         * not): drop what it mapped, as the pipeline does. */
         if (src->ops->map && src->ops->unmap)
             src->ops->unmap(src, gpa, n);
         gpa += n * ps;
