@@ -29,6 +29,11 @@
  * worst), beyond which raw pages are buffered as usual. */
 #define FETCH_CHUNK (2u << 20)
 #define MAX_RUNS 4096u
+/* A raw streak is deferred only past its first DEFER_MIN bytes, which are
+ * buffered as usual: a deferred run ends the buffer (the bytes after it
+ * start a new one), which pays only for long runs, not for raw pages
+ * scattered among compressed ones. */
+#define DEFER_MIN (64u << 10)
 
 /* File bytes [off, off + len) whose contents fetch(ref .. ref + len)
  * gives. */
@@ -93,6 +98,7 @@ struct hv_output {
      * (a ring, under io_lock) are queued for the io thread. */
     hv_output_fetch_fn fetch;
     void *fetch_ud;
+    struct fetch_run streak; /* raw bytes buffered just before, in a row */
     struct fetch_run cur;
     struct fetch_run *runs;
     guint runs_head, n_runs;
@@ -396,10 +402,10 @@ static gboolean settle_zeros(struct hv_output *o, GError **err)
     return TRUE;
 }
 
-static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, size_t len,
-                             GError **err)
+static gboolean write_plain(struct hv_output *o, uint64_t off, const void *data, size_t len,
+                            GError **err)
 {
-    struct hv_output *o = (struct hv_output *)s;
+    struct hv_sink *s = &o->sink;
     if (o->cur.len)
         queue_run(o);   /* what follows a deferred run starts a new buffer */
     if (!s->random_access && off != s->next_offset) {
@@ -427,28 +433,47 @@ static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, 
     return TRUE;
 }
 
+static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, size_t len,
+                             GError **err)
+{
+    struct hv_output *o = (struct hv_output *)s;
+    o->streak.len = 0;
+    return write_plain(o, off, data, len, err);
+}
+
+/* Whether r (non-empty) continues right before off and ref. */
+static gboolean continues(const struct fetch_run *r, uint64_t off, uint64_t ref)
+{
+    return r->len && off == r->off + r->len && ref == r->ref + r->len;
+}
+
 /* Raw pages: extend the current deferred run when they follow it, in the
- * file and in the source, else start one; fall back to buffering them
- * (buf holds the bytes) when no io thread can fetch them. */
+ * file and in the source; start one once a streak of them has been
+ * buffered for DEFER_MIN bytes (and the io thread can take another);
+ * else buffer them (buf holds the bytes). */
 static gboolean out_write_ref(struct hv_sink *s, uint64_t off, const void *data, size_t len,
                               uint64_t ref, GError **err)
 {
     struct hv_output *o = (struct hv_output *)s;
-    if (o->cur.len && off == o->cur.off + o->cur.len && ref == o->cur.ref + o->cur.len) {
+    if (continues(&o->cur, off, ref)) {
         o->cur.len += len;
-    } else {
-        if (!io_start(o))
-            return out_write_at(s, off, data, len, err);
+    } else if (continues(&o->streak, off, ref) && o->streak.len >= DEFER_MIN && io_start(o)) {
         g_mutex_lock(&o->io_lock);
         gboolean full = o->n_runs + (o->cur.len != 0) >= MAX_RUNS;
         g_mutex_unlock(&o->io_lock);
         if (full)
             return out_write_at(s, off, data, len, err);
-        if (o->zero_len && !settle_zeros(o, err))
-            return FALSE;
         if (o->cur.len)
             queue_run(o);
         o->cur = (struct fetch_run){off, ref, len};
+        o->streak.len = 0;
+    } else {
+        if (!continues(&o->streak, off, ref))
+            o->streak = (struct fetch_run){off, ref, 0};
+        if (!write_plain(o, off, data, len, err))
+            return FALSE;
+        o->streak.len += len;
+        return TRUE;
     }
     s->next_offset = off + len;
     if (off + len > o->high)

@@ -489,11 +489,11 @@ static gboolean fetch_pattern(void *ud, uint64_t ref, uint8_t *dst, size_t len, 
     return TRUE;
 }
 
-/* Raw pages handed by reference land in the file as fetch() gives them,
- * whatever surrounds them: buffered bytes at unaligned offsets before and
- * after, a zero run, runs that continue (one fetch run) or jump in the
- * source, and a run of several fetch chunks.  The writer's own bytes for
- * those pages (buf) are never used: they differ from what fetch gives. */
+/* Raw pages handed by reference land in the file whatever surrounds them:
+ * buffered bytes at unaligned offsets before and after, a zero run, runs
+ * that continue or jump in the source, runs of several fetch chunks.  A
+ * run's first 64 KiB are buffered (from buf, which holds the same bytes
+ * here), the rest is fetched: exactly that many bytes go through fetch. */
 static void test_deferred_raw(void)
 {
     enum { PG = 4096 };
@@ -506,8 +506,7 @@ static void test_deferred_raw(void)
     struct hv_sink *sk = hv_output_sink(o);
     const size_t total = 24u << 20;
     uint8_t *want = g_malloc0(total), *buf = g_malloc(PG);
-    memset(buf, 0xee, PG);
-    uint64_t off = 0, ref = 1 + (1u << 30), refd = 0;
+    uint64_t off = 0, ref = 1 + (1u << 30), deferred = 0;
     GRand *r = g_rand_new_with_seed(7);
     while (off + 40 * PG < total) {
         /* Some "compressed" bytes: odd sizes, so what follows is unaligned. */
@@ -528,18 +527,19 @@ static void test_deferred_raw(void)
             ref += (uint64_t)g_rand_int_range(r, 1, 64) * PG;   /* jump in the source */
         for (int i = 0; i < pages; i++) {
             for (size_t b = 0; b < PG; b++)
-                want[off + b] = pattern_byte(ref + b);
+                buf[b] = want[off + b] = pattern_byte(ref + b);
             g_assert_true(hv_sink_write_ref(sk, off, buf, PG, ref, &err));
             off += PG;
             ref += PG;
-            refd += PG;
         }
+        if (pages > (64 << 10) / PG)
+            deferred += (uint64_t)(pages - (64 << 10) / PG) * PG;
     }
     g_assert_no_error(err);
     g_assert_true(hv_output_commit(o, &err));
     g_assert_no_error(err);
-    g_assert_cmpint(f.bytes, ==, (gint64)refd);
-    g_assert_cmpint(g_atomic_int_get(&f.calls), >, 10);
+    g_assert_cmpint(f.bytes, ==, (gint64)deferred);
+    g_assert_cmpint(deferred, >, 8u << 20);
     gchar *got = NULL;
     gsize len = 0;
     g_assert_true(g_file_get_contents(path, &got, &len, NULL));
@@ -553,12 +553,57 @@ static void test_deferred_raw(void)
     g_free(buf);
 }
 
+/* Raw pages scattered among compressed ones (runs shorter than 64 KiB)
+ * are buffered like any bytes: deferring each would end a buffer per page. */
+static void test_deferred_raw_scattered(void)
+{
+    enum { PG = 4096, RUNS = 3000 };
+    g_autofree char *path = tpath("deferred-scattered.dump");
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(path, FALSE, &err);
+    g_assert_no_error(err);
+    struct fetcher f = {0};
+    g_assert_true(hv_output_set_fetch(o, fetch_pattern, &f));
+    struct hv_sink *sk = hv_output_sink(o);
+    const size_t step = 3 * PG + 3;
+    uint8_t *page = g_malloc(PG);
+    for (uint64_t i = 0; i < RUNS; i++) {
+        uint64_t off = i * step, ref = 1 + i * 4 * PG;  /* 3 pages, then a gap */
+        uint8_t sep[3] = {(uint8_t)i, 0x5a, (uint8_t)(i >> 8)};
+        g_assert_true(hv_sink_write(sk, off, sep, sizeof sep, &err));
+        for (int k = 0; k < 3; k++) {
+            for (size_t b = 0; b < PG; b++)
+                page[b] = pattern_byte(ref + (uint64_t)k * PG + b);
+            g_assert_true(hv_sink_write_ref(sk, off + 3 + (uint64_t)k * PG, page, PG,
+                                            ref + (uint64_t)k * PG, &err));
+        }
+    }
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(f.calls, ==, 0);
+    gchar *got = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    g_assert_cmpuint(len, ==, RUNS * step);
+    for (uint64_t i = 0; i < RUNS; i++) {
+        const uint8_t *at = (const uint8_t *)got + i * step;
+        uint64_t ref = 1 + i * 4 * PG;
+        g_assert_cmpuint(at[0], ==, (uint8_t)i);
+        g_assert_cmpuint(at[1], ==, 0x5a);
+        for (size_t b = 0; b < 3 * PG; b += 97)
+            if (at[3 + b] != pattern_byte(ref + b))
+                g_error("run %" G_GUINT64_FORMAT " byte %zu wrong", i, b);
+    }
+    g_free(got);
+    g_free(page);
+}
+
 /* A fetch that fails (QEMU gone) fails the commit with its message, and no
  * file is left; an abort with runs still queued leaves nothing either. */
 static void test_deferred_raw_errors(void)
 {
     enum { PG = 4096 };
-    uint8_t page[PG] = {1};
+    static uint8_t page[PG] = {1};
     for (int abort_it = 0; abort_it < 2; abort_it++) {
         g_autofree char *path = tpath(abort_it ? "deferred-abort.dump" : "deferred-fail.dump");
         g_autofree char *partial = hv_output_partial_path(path);
@@ -571,10 +616,13 @@ static void test_deferred_raw_errors(void)
         /* A failed fetch shows at a later write (when a buffer is handed
          * over) or at the commit. */
         gboolean ok = TRUE;
-        for (int i = 0; i < 64 && ok; i++)
-            ok = hv_sink_write(sk, (uint64_t)2 * i * PG, page, PG, &err) &&
-                 hv_sink_write_ref(sk, (uint64_t)(2 * i + 1) * PG, page, PG,
-                                   1 + (uint64_t)i * 8 * PG, &err);
+        uint64_t off = 0;
+        for (int i = 0; i < 8 && ok; i++) {   /* runs of 32 pages: deferred */
+            ok = hv_sink_write(sk, off, page, PG, &err);
+            off += PG;
+            for (int k = 0; k < 32 && ok; k++, off += PG)
+                ok = hv_sink_write_ref(sk, off, page, PG, 1 + ((uint64_t)i * 64 + k) * PG, &err);
+        }
         if (abort_it) {
             g_assert_no_error(err);
             hv_output_abort(o);
@@ -633,6 +681,7 @@ int main(int argc, char **argv)
     g_test_add_func("/output/background-writes", test_background_writes);
     g_test_add_func("/output/background-enospc", test_background_enospc);
     g_test_add_func("/output/deferred-raw", test_deferred_raw);
+    g_test_add_func("/output/deferred-raw-scattered", test_deferred_raw_scattered);
     g_test_add_func("/output/deferred-raw-errors", test_deferred_raw_errors);
     g_test_add_func("/output/deferred-raw-stream", test_deferred_raw_stream);
     int rc = g_test_run();
