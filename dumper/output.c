@@ -234,6 +234,20 @@ static gpointer io_main(gpointer data)
     return NULL;
 }
 
+/* Called with io_lock held, releases it: reports (once) the first failed
+ * background write. */
+static gboolean take_io_error_unlock(struct hv_output *o, GError **err)
+{
+    GError *e = o->io_error;
+    o->io_error = NULL;
+    g_mutex_unlock(&o->io_lock);
+    if (e) {
+        g_propagate_error(err, e);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Waits until no background write is running; FALSE with its error if one
  * failed (reported once, then the output is unusable anyway). */
 static gboolean io_wait(struct hv_output *o, GError **err)
@@ -243,14 +257,7 @@ static gboolean io_wait(struct hv_output *o, GError **err)
     g_mutex_lock(&o->io_lock);
     while (o->io_busy)
         g_cond_wait(&o->io_cond, &o->io_lock);
-    GError *e = o->io_error;
-    o->io_error = NULL;
-    g_mutex_unlock(&o->io_lock);
-    if (e) {
-        g_propagate_error(err, e);
-        return FALSE;
-    }
-    return TRUE;
+    return take_io_error_unlock(o, err);
 }
 
 /* Starts the io thread (regular files with a second buffer); FALSE when
@@ -295,14 +302,7 @@ static gboolean io_drain(struct hv_output *o, GError **err)
     g_mutex_lock(&o->io_lock);
     while (o->io_busy || o->run_busy || (o->n_runs && !o->io_error))
         g_cond_wait(&o->io_cond, &o->io_lock);
-    GError *e = o->io_error;
-    o->io_error = NULL;
-    g_mutex_unlock(&o->io_lock);
-    if (e) {
-        g_propagate_error(err, e);
-        return FALSE;
-    }
-    return TRUE;
+    return take_io_error_unlock(o, err);
 }
 
 /* Hands the buffer to the io thread and switches to the other one.  A
