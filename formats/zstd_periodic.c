@@ -123,6 +123,9 @@ size_t hv_zstd_encode_periodic(const uint8_t *page, size_t len, size_t period,
     unsigned stream_bits = ll_bits + ml_bits + of_bits + 1;  /* + end mark */
     size_t lit_header = period < 32 ? 1 : 2;
     size_t block = lit_header + period + 1 + 1 + 3 + (stream_bits + 7) / 8;
+    g_assert(block <= HV_ZSTD_PERIODIC_BLOCK_MAX(period));
+    if (block > len)
+        return 0;   /* larger than the window: see the header */
     put_le(&o, (uint32_t)(block << 3) | (2u << 1) | 1u, 3);
 
     /* Literals: raw, the pattern once. */
