@@ -72,18 +72,25 @@ void gm_pagemap_learn_zero_pfns(struct gm_zero_pfns *z)
     *z = (struct gm_zero_pfns){0};
     if (fd < 0)
         return;
-    /* Room for one 2 MiB-aligned huge page plus one small page apart. */
-    size_t len = 2 * HUGE_SIZE + ps;
+    /* Room for one 2 MiB-aligned huge page plus two small pages apart. */
+    size_t len = 2 * HUGE_SIZE + 2 * ps;
     uint8_t *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
         close(fd);
         return;
     }
-    volatile uint8_t *small = m + len - ps;
-    madvise((void *)small, ps, MADV_NOHUGEPAGE);
-    (void)*small; /* a read fault maps the zero page */
-    uint64_t e = own_entry(fd, small, ps);
-    if ((e & PM_PRESENT) && (e & PM_PFN_MASK)) {
+    /* Two small pages read apart: a read fault maps the shared zero page
+     * into both.  Some kernels (configurations that forbid the zero page)
+     * give each read fault a page of its own; then their frames differ and
+     * nothing is learned: a frame of ours, freed on munmap and reused for
+     * guest data, must never count as zero. */
+    volatile uint8_t *small = m + len - ps, *other = m + len - 2 * ps;
+    madvise((void *)other, 2 * ps, MADV_NOHUGEPAGE);
+    (void)*small;
+    (void)*other;
+    uint64_t e = own_entry(fd, small, ps), e2 = own_entry(fd, other, ps);
+    if ((e & PM_PRESENT) && (e & PM_PFN_MASK) && (e2 & PM_PRESENT) &&
+        (e2 & PM_PFN_MASK) == (e & PM_PFN_MASK)) {
         z->valid = TRUE;
         z->pfn = e & PM_PFN_MASK;
         volatile uint8_t *huge = (uint8_t *)(((uintptr_t)m + HUGE_SIZE - 1) &
