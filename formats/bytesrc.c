@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "formats/flat.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 /* A piece of the logical file that lives at file_off of the flat file. */
 struct flat_piece {

@@ -3,7 +3,7 @@
 #include <lzo/lzo1x.h>
 #include <string.h>
 #include "formats/codec.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 struct lzo_codec {
     struct hv_codec base;

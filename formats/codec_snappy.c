@@ -3,7 +3,7 @@
 #include <snappy-c.h>
 #include <string.h>
 #include "formats/codec.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 const struct hv_codec_ops hv_codec_snappy_ops;
 

@@ -5,7 +5,7 @@
 #include <libdeflate.h>
 #include "formats/codec.h"
 #include "formats/deflate_periodic.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/page_probe.h"
 
 const struct hv_codec_ops hv_codec_zlib_ops;

@@ -3,7 +3,7 @@
  * size recorded (makedumpfile decompresses with ZSTD_decompressDCtx). */
 #include <zstd.h>
 #include "formats/codec.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/page_probe.h"
 #include "formats/zstd_periodic.h"
 

@@ -6,7 +6,7 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "guest-mem/cpu_state.h"
+#include "common/cpu_state.h"
 
 #define HV_UTS_LEN 65 /* struct new_utsname field size, incl. NUL */
 

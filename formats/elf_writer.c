@@ -5,7 +5,7 @@
  * notes, explicit padding, then page data range after range. */
 #include <elf.h>
 #include <string.h>
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/notes.h"
 #include "formats/writer.h"
 #include "formats/writer_common.h"

@@ -6,7 +6,7 @@
 #include "formats/flat.h"
 
 #include <string.h>
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #define FLAT_PENDING_CAP (4u << 20)
 #define FLAT_TYPE 1

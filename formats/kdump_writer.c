@@ -5,7 +5,7 @@
  * written in chunks as pages arrive, headers and the 2nd bitmap in finish(),
  * so memory stays at the two bitmaps plus one chunk. */
 #include <string.h>
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/kdump_layout.h"
 #include "formats/notes.h"
 #include "formats/writer.h"

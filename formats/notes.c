@@ -5,7 +5,7 @@
 #include "formats/notes.h"
 
 #include <string.h>
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #ifndef HVDUMP_VERSION
 #define HVDUMP_VERSION "0.1.0"

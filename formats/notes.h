@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "formats/dump_meta.h"
-#include "guest-mem/cpu_state.h"
+#include "common/cpu_state.h"
 
 #define HV_NT_PRSTATUS 1u
 #define HV_NT_QEMU     0u

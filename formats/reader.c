@@ -15,7 +15,7 @@
 #include "formats/reader_priv.h"
 
 #include <string.h>
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 static const struct hv_dump_ops *const formats[] = {
     &hv_dump_elf_ops,

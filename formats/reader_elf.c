@@ -6,7 +6,7 @@
 
 #include <elf.h>
 #include <string.h>
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #define ELF_PAGE_SIZE 4096u
 /* Start of the x86_64 kernel-text mapping (__START_KERNEL_map). */

@@ -7,7 +7,7 @@
 
 #include <string.h>
 #include "formats/codec.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/kdump_layout.h"
 
 #define RANK_WORDS 8

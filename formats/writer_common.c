@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "formats/writer_common.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 const uint8_t hv_zero_page[HV_MAX_PAGE_SIZE];
 

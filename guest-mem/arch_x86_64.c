@@ -4,7 +4,7 @@
  * 1 GiB or 2 MiB page. */
 #include "guest-mem/arch_x86_64.h"
 #include "guest-mem/phys_read.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #define PTE_PRESENT 0x1ull
 #define PTE_PS 0x80ull

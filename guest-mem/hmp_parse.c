@@ -4,7 +4,7 @@
  * they do not need.  Formats seen in QEMU 7.2; newer QEMUs drop "prio N, "
  * from range lines, and under KVM an accelerator name may follow a range. */
 #include "guest-mem/hmp_parse.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <errno.h>
 #include <string.h>

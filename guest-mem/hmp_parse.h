@@ -7,7 +7,7 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "guest-mem/cpu_state.h"
+#include "common/cpu_state.h"
 
 /* One guest-RAM range of the FlatView of address space "memory". */
 struct hmp_ram_range {

@@ -3,7 +3,7 @@
  * handful of times per dump (page-table walks, metadata), never per page of
  * the dump itself, so a temporary page buffer per call is fine. */
 #include "guest-mem/phys_read.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <string.h>
 

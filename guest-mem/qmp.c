@@ -3,7 +3,7 @@
  * timeout and peer credentials; json-glib does all JSON. */
 #include "guest-mem/qmp.h"
 #include "guest-mem/qmp_msg.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>

@@ -3,7 +3,7 @@
  * print a critical and return a default when the member has another type,
  * so members are fetched as nodes and their type checked here first. */
 #include "guest-mem/qmp_msg.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * the mapping would also map its neighbours (fault-around), and those would
  * stay in RSS unless the caller unmapped a wider range than it read. */
 #include "guest-mem/source.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <errno.h>
 #include <fcntl.h>

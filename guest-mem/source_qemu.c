@@ -6,7 +6,7 @@
 #include "guest-mem/source_qemu.h"
 #include "guest-mem/hmp_parse.h"
 #include "guest-mem/pagemap.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
-#include "dumper/libvirt_conn.h"
-#include "dumper/libvirt_dump.h"
-#include "dumper/libvirt_monitor.h"
-#include "dumper/libvirt_pause.h"
-#include "formats/hv_error.h"
+#include "dumper/libvirt/libvirt_conn.h"
+#include "dumper/libvirt/libvirt_dump.h"
+#include "dumper/libvirt/libvirt_monitor.h"
+#include "dumper/libvirt/libvirt_pause.h"
+#include "common/hv_error.h"
 
 static const char *dom_name;
 

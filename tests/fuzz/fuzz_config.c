@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hvdumpd's configuration file parser (dumper/daemon_config.c). */
-#include "dumper/daemon_config.h"
+#include "dumper/daemon/daemon_config.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,8 +3,8 @@
  * into one reply line.  The commands are stubs that succeed or fail by
  * their arguments, so both reply shapes are built; every reply must be one
  * line of valid JSON. */
-#include "dumper/daemon_control.h"
-#include "formats/hv_error.h"
+#include "dumper/daemon/daemon_control.h"
+#include "common/hv_error.h"
 #include "fuzz_common.h"
 
 static JsonNode *stub_dump(void *ud, const char *domain, const char *format, const char *path,

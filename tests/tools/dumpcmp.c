@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/reader.h"
 
 struct image {

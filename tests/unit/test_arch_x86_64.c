@@ -6,7 +6,7 @@
  * the value of the kernel's page_offset_base variable (0xffff88b2c0000000),
  * and the text range covered _text.._end rounded up to 2 MiB. */
 #include "guest-mem/arch_x86_64.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "fake_source.h"
 
 #define P 0x1ull           /* present */

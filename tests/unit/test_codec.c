@@ -3,7 +3,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "formats/codec.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #define PS 4096
 

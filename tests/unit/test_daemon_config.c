@@ -4,8 +4,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "dumper/daemon_config.h"
-#include "formats/hv_error.h"
+#include "dumper/daemon/daemon_config.h"
+#include "common/hv_error.h"
 
 static void test_sizes(void)
 {

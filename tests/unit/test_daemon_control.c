@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dumper/daemon_control.h"
-#include "formats/hv_error.h"
+#include "dumper/daemon/daemon_control.h"
+#include "common/hv_error.h"
 
 struct fake {
     char *last_domain, *last_format, *last_path;

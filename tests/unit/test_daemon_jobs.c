@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dumper/daemon_jobs.h"
-#include "formats/hv_error.h"
+#include "dumper/daemon/daemon_jobs.h"
+#include "common/hv_error.h"
 
 static volatile gint release_dumps; /* the fake dump runs until set */
 

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dumper/daemon_sidecar.h"
-#include "dumper/daemon_spool.h"
-#include "formats/hv_error.h"
+#include "dumper/daemon/daemon_sidecar.h"
+#include "dumper/daemon/daemon_spool.h"
+#include "common/hv_error.h"
 
 static struct hvd_dump_file *mk(const char *dom, const char *path, uint64_t size, int64_t mtime)
 {

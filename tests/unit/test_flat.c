@@ -2,7 +2,7 @@
 #include <glib.h>
 #include <string.h>
 #include "formats/flat.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 /* Sequential in-memory sink that insists on gap-free, increasing offsets. */
 struct seq_sink {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* HMP parsers against outputs captured from QEMU 7.2 (tests/unit/data/). */
 #include "guest-mem/hmp_parse.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "dumper/job.h"
-#include "formats/hv_error.h"
+#include "dumper/engine/job.h"
+#include "common/hv_error.h"
 #include "formats/reader.h"
 
 #define PS 4096u

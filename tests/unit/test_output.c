@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dumper/output.h"
-#include "formats/hv_error.h"
+#include "dumper/engine/output.h"
+#include "common/hv_error.h"
 #include "formats/writer_common.h"
 
 static char *tmpdir;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <glib.h>
 #include <string.h>
-#include "dumper/page_compress.h"
+#include "dumper/engine/page_compress.h"
 
 #define PS 4096
 

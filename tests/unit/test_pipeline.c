@@ -2,9 +2,9 @@
 /* The pipeline against a fake source and a recording fake writer. */
 #include <string.h>
 
-#include "dumper/pipeline.h"
+#include "dumper/engine/pipeline.h"
 #include "formats/codec.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #define PS 4096u
 

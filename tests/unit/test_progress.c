@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dumper/progress.h"
-#include "formats/hv_error.h"
+#include "dumper/engine/progress.h"
+#include "common/hv_error.h"
 
 static char *run_mode(enum hv_progress_mode mode, gboolean ok)
 {

@@ -3,7 +3,7 @@
  * path (and the busy socket) against a real QEMU when one is installed. */
 #include "guest-mem/qmp.h"
 #include "guest-mem/qmp_msg.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 
 #include <signal.h>
 #include <stdio.h>

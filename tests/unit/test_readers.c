@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "formats/bytesrc.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/reader.h"
 #include "tests/unit/reader_fixtures.h"
 

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/reader.h"
 #include "tests/unit/reader_fixtures.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The clipped view of a source: which blocks remain, and that every access
  * reaches the wrapped source unchanged. */
-#include "dumper/source_clip.h"
+#include "dumper/engine/source_clip.h"
 #include "fake_source.h"
 
 #define MIB (1ull << 20)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "guest-mem/source.h"
 
 #define PS 4096u

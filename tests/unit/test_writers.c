@@ -6,7 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include "formats/flat.h"
-#include "formats/hv_error.h"
+#include "common/hv_error.h"
 #include "formats/kdump_layout.h"
 #include "formats/notes.h"
 #include "formats/writer.h"

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hvdumpd: collects kernel crash dumps of libvirt domains.  Watches libvirt
+ * for guests that panic (pvpanic with <on_crash>preserve</on_crash>), dumps
+ * them into the spool with a JSON sidecar, applies after= and retention, and
+ * takes dump requests on a control socket (see daemon_control.h). */
+#include <locale.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <glib-unix.h>
+
+#include "dumper/daemon/daemon_config.h"
+#include "dumper/daemon/daemon_control.h"
+#include "dumper/daemon/daemon_events.h"
+#include "dumper/daemon/daemon_jobs.h"
+#include "dumper/daemon/daemon_spool.h"
+#include "dumper/engine/guardian.h"
+#include "dumper/libvirt/libvirt_conn.h"
+#include "dumper/libvirt/libvirt_dump.h"
+#include "common/hv_error.h"
+
+struct daemon {
+    struct hvd_config cfg;
+    struct hvd_events *events;
+    struct hvd_jobs *jobs;
+    struct hvd_control *control;
+    GMainLoop *loop;
+};
+
+static guint start_dump(struct daemon *d, virDomainPtr dom, const char *path, const char *format,
+                        const char *trigger, GError **err)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    struct hvd_job_request r = {
+        .dom = dom, .domain = virDomainGetName(dom), .uuid = uuid, .path = path,
+        .format = format, .trigger = trigger,
+        .apply_after = g_strcmp0(trigger, "crash") == 0,
+    };
+    return hvd_jobs_start(d->jobs, &r, err);
+}
+
+static void on_crash(void *ud, virDomainPtr dom, const char *why)
+{
+    struct daemon *d = ud;
+    const char *name = virDomainGetName(dom);
+    g_autoptr(GError) err = NULL;
+
+    if (!hvd_config_domain_matches(&d->cfg, name)) {
+        g_printerr("hvdumpd: %s: %s (not in domains=, ignored)\n", name, why);
+        return;
+    }
+    g_printerr("hvdumpd: %s: %s\n", name, why);
+    if (!start_dump(d, dom, NULL, NULL, "crash", &err))
+        g_printerr("hvdumpd: %s: cannot dump: %s\n", name, err->message);
+}
+
+static JsonNode *op_dump(void *ud, const char *domain, const char *format, const char *path,
+                         const char **cls, GError **err)
+{
+    struct daemon *d = ud;
+    virConnectPtr conn = hvd_events_conn(d->events);
+    if (!conn) {
+        g_set_error(err, HV_ERROR, HV_ERROR_FAILED, "not connected to libvirt (retrying)");
+        return NULL;
+    }
+    virDomainPtr dom = hv_libvirt_lookup(conn, domain, err);
+    if (!dom) {
+        *cls = HVD_ERR_NO_DOMAIN;
+        return NULL;
+    }
+    guint id = 0;
+    if (hv_libvirt_check_dumpable(dom, NULL, err))
+        id = start_dump(d, dom, path, format, "request", err);
+    virDomainFree(dom);
+    if (!id) {
+        if (err && *err && (*err)->code == HV_ERROR_EXISTS &&
+            g_str_has_prefix((*err)->message, "domain '"))
+            *cls = HVD_ERR_BUSY;
+        return NULL;
+    }
+    return hvd_jobs_describe(d->jobs, id);
+}
+
+static JsonNode *op_query(void *ud, const char **cls, GError **err)
+{
+    struct daemon *d = ud;
+    (void)cls;
+    (void)err;
+    return hvd_jobs_query(d->jobs);
+}
+
+static JsonNode *op_cancel(void *ud, guint id, const char *domain, const char **cls,
+                           GError **err)
+{
+    struct daemon *d = ud;
+    (void)cls;
+    if (!hvd_jobs_cancel(d->jobs, id, domain, err))
+        return NULL;
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, json_object_new());
+    return n;
+}
+
+static const struct hvd_control_ops control_ops = {
+    .dump = op_dump,
+    .query_dumps = op_query,
+    .cancel = op_cancel,
+};
+
+static gboolean on_signal(gpointer ud)
+{
+    struct daemon *d = ud;
+    g_printerr("hvdumpd: stopping (running dumps are cancelled)\n");
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *config = NULL;
+    gboolean check = FALSE;
+    GOptionEntry entries[] = {
+        { "config", 'f', 0, G_OPTION_ARG_FILENAME, &config, "configuration file", "FILE" },
+        { "check-config", 0, 0, G_OPTION_ARG_NONE, &check, "parse the configuration and exit", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- collect crash dumps of libvirt guests");
+    g_autoptr(GError) err = NULL;
+    struct daemon d = { 0 };
+
+    /* A dump job re-executes us (/proc/self/exe) as the guardian that
+     * resumes its guest if we die holding it paused: see guardian.h. */
+    if (argc >= 2 && g_strcmp0(argv[1], "__guardian") == 0)
+        return hv_guardian_main(argc - 1, argv + 1, hv_libvirt_guardian_rescue);
+    setlocale(LC_ALL, "");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 1) {
+        g_printerr("hvdumpd: %s\n", err ? err->message : "unexpected arguments");
+        return 2;
+    }
+    if (!config) {
+        g_printerr("hvdumpd: --config FILE is required\n");
+        return 2;
+    }
+    if (!hvd_config_load_file(&d.cfg, config, &err)) {
+        g_printerr("hvdumpd: %s\n", err->message);
+        return 2;
+    }
+    if (check) {
+        hvd_config_clear(&d.cfg);
+        return 0;
+    }
+    if (g_mkdir_with_parents(d.cfg.spool, 0750) < 0) {
+        g_printerr("hvdumpd: cannot create spool %s\n", d.cfg.spool);
+        hvd_config_clear(&d.cfg);
+        return 1;
+    }
+    /* Dumps are written to files only the daemon's user reads. */
+    umask(0077);
+    /* The limits may have changed since the last run. */
+    hvd_spool_enforce(d.cfg.spool, d.cfg.keep, d.cfg.max_bytes, NULL);
+    hvd_spool_make_room(d.cfg.spool, d.cfg.min_free, NULL);
+
+    d.loop = g_main_loop_new(NULL, FALSE);
+    d.jobs = hvd_jobs_new(&d.cfg, hv_libvirt_dump);
+    d.control = hvd_control_new(d.cfg.socket, d.cfg.socket_group, &control_ops, &d, &err);
+    if (!d.control) {
+        g_printerr("hvdumpd: %s\n", err->message);
+        hvd_jobs_free(d.jobs);
+        g_main_loop_unref(d.loop);
+        hvd_config_clear(&d.cfg);
+        return 1;
+    }
+    d.events = hvd_events_new(d.cfg.uri, on_crash, &d);
+    g_unix_signal_add(SIGTERM, on_signal, &d);
+    g_unix_signal_add(SIGINT, on_signal, &d);
+    g_printerr("hvdumpd: ready: spool %s, socket %s, domains %s, format %s, after=%s\n",
+               d.cfg.spool, d.cfg.socket,
+               d.cfg.domains && d.cfg.domains[0] ? "(list)" : "*", d.cfg.format,
+               hvd_after_name(d.cfg.after));
+
+    g_main_loop_run(d.loop);
+
+    hvd_control_free(d.control);
+    hvd_jobs_free(d.jobs); /* cancels, waits; guests paused by us are resumed */
+    hvd_events_free(d.events);
+    g_main_loop_unref(d.loop);
+    hvd_config_clear(&d.cfg);
+    return 0;
+}

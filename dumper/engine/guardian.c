@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "dumper/engine/guardian.h"
+#include "common/hv_error.h"
+#include "guest-mem/qmp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define GUARDIAN_FD 3
+#define RECONNECT_TRIES 100   /* x 100 ms: QEMU may need a moment */
+
+static gboolean start(struct hv_guardian *g, char *const argv[], GError **err)
+{
+    int p[2];
+    g->pid = 0;
+    g->fd = -1;
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "cannot start the guardian: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[0], GUARDIAN_FD);
+    posix_spawnattr_init(&attr);
+    /* Own session: ^C on the terminal must not take the guardian along. */
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(p[0]);
+    if (rc != 0) {
+        close(p[1]);
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "cannot start the guardian: %s",
+                    g_strerror(rc));
+        return FALSE;
+    }
+    g->pid = pid;
+    g->fd = p[1];
+    return TRUE;
+}
+
+static void say(struct hv_guardian *g, char c)
+{
+    if (g->fd < 0)
+        return;
+    ssize_t n;
+    do
+        n = write(g->fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+}
+
+gboolean hv_guardian_start_qmp(struct hv_guardian *g, const char *qmp_path,
+                               const char *partial, GError **err)
+{
+    char *const argv[] = {"hvdump", "__guardian", "qmp", (char *)qmp_path,
+                          (char *)(partial ? partial : "-"), NULL};
+    return start(g, argv, err);
+}
+
+gboolean hv_guardian_start_libvirt(struct hv_guardian *g, const char *uri,
+                                   const char *uuid, const char *partial,
+                                   GError **err)
+{
+    char *const argv[] = {"hvdump", "__guardian", "libvirt", (char *)(uri ? uri : "-"),
+                          (char *)uuid, (char *)(partial ? partial : "-"), NULL};
+    return start(g, argv, err);
+}
+
+void hv_guardian_arm(struct hv_guardian *g)
+{
+    say(g, 'A');
+}
+
+void hv_guardian_release(struct hv_guardian *g)
+{
+    say(g, 'D');
+    if (g->fd >= 0) {
+        close(g->fd);
+        g->fd = -1;
+    }
+    if (g->pid > 0) {
+        while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        g->pid = 0;
+    }
+}
+
+/* hvdump died with the guest paused by it: resume it unless it has moved
+ * on (panicked, shut down, resumed by someone else). */
+static void rescue_qmp(const char *path)
+{
+    for (int i = 0; i < RECONNECT_TRIES; i++) {
+        GError *err = NULL;
+        struct qmp_client *c = qmp_connect(path, 1000, &err);
+        if (!c) {
+            g_clear_error(&err);
+            g_usleep(100 * 1000);
+            continue;
+        }
+        JsonNode *st = qmp_execute(c, "query-status", NULL, &err);
+        const char *status = "?";
+        if (st && JSON_NODE_HOLDS_OBJECT(st))
+            status = json_object_get_string_member_with_default(
+                json_node_get_object(st), "status", "?");
+        if (strcmp(status, "paused") == 0) {
+            JsonNode *r = qmp_execute(c, "cont", NULL, &err);
+            fprintf(stderr, "hvdump: guardian: hvdump died; %s\n",
+                    r ? "guest resumed" : "could not resume the guest");
+            if (r)
+                json_node_unref(r);
+        }
+        if (st)
+            json_node_unref(st);
+        g_clear_error(&err);
+        qmp_close(c);
+        return;
+    }
+    fprintf(stderr, "hvdump: guardian: hvdump died and QEMU's QMP socket %s "
+                    "stayed unreachable; the guest may still be paused\n", path);
+}
+
+int hv_guardian_main(int argc, char **argv, hv_guardian_libvirt_fn rescue_libvirt)
+{
+    /* argv: __guardian qmp SOCKET PARTIAL | __guardian libvirt URI UUID PARTIAL */
+    gboolean qmp = argc == 4 && strcmp(argv[1], "qmp") == 0;
+    gboolean lv = argc == 5 && strcmp(argv[1], "libvirt") == 0 && rescue_libvirt;
+    if (!qmp && !lv)
+        return 2;
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    gboolean armed = FALSE;
+    for (;;) {
+        char c;
+        ssize_t n = read(GUARDIAN_FD, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 1 && c == 'A') {
+            armed = TRUE;
+            continue;
+        }
+        if (n == 1 && c == 'D')
+            return 0;
+        break; /* end of file or error: hvdump is gone */
+    }
+    if (!armed)
+        return 0;
+    const char *partial = argv[argc - 1];
+    if (qmp)
+        rescue_qmp(argv[2]);
+    else
+        rescue_libvirt(strcmp(argv[2], "-") ? argv[2] : NULL, argv[3]);
+    /* The partial file was held with an flock by the dead process; it is
+     * ours to remove now that nobody writes it. */
+    if (strcmp(partial, "-") != 0 && unlink(partial) == 0)
+        fprintf(stderr, "hvdump: guardian: removed %s\n", partial);
+    return 0;
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One dump job: choose the container (ELF, seekable kdump, or flattened
+ * kdump when the output cannot seek), wire source -> pipeline -> writer ->
+ * output, and make sure a failure leaves no file behind. */
+#include "dumper/engine/job.h"
+#include "dumper/engine/output.h"
+#include "dumper/engine/source_clip.h"
+#include "formats/flat.h"
+#include "common/hv_error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+gboolean hv_format_parse(const char *name, const struct hv_writer_ops **wops,
+                         enum hv_codec_id *codec, GError **err)
+{
+    static const struct {
+        const char *name;
+        gboolean kdump;
+        enum hv_codec_id codec;
+    } formats[] = {
+        {"elf", FALSE, HV_CODEC_ZSTD},
+        {"kdump-zlib", TRUE, HV_CODEC_ZLIB},
+        {"kdump-lzo", TRUE, HV_CODEC_LZO},
+        {"kdump-snappy", TRUE, HV_CODEC_SNAPPY},
+        {"kdump-zstd", TRUE, HV_CODEC_ZSTD},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+        if (name && strcmp(name, formats[i].name) == 0) {
+            *wops = formats[i].kdump ? &hv_kdump_writer_ops : &hv_elf_writer_ops;
+            *codec = formats[i].codec;
+            return TRUE;
+        }
+    }
+    g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                "unknown format '%s' (elf, kdump-zlib, kdump-lzo, kdump-snappy, kdump-zstd)",
+                name ? name : "");
+    return FALSE;
+}
+
+/* What a job holds while it runs; torn down in one place. */
+struct job {
+    struct hv_output *out;
+    struct hv_flat_sink *flat;
+    const struct hv_writer_ops *wops;
+    struct hv_writer *w;
+    struct hv_progress *progress;
+    struct hv_range *ranges;
+    struct gm_source *clipped; /* view of the source for ram_only formats, or NULL */
+    gboolean source_released; /* the pipeline called (or will not need) source_done */
+};
+
+static void job_teardown(struct job *j, const struct hv_job_opts *opts, gboolean ok)
+{
+    /* source_done is called exactly once whatever happens, so a caller that
+     * paused a guest can always resume it there. */
+    if (!j->source_released && opts->source_done)
+        opts->source_done(opts->source_done_ud);
+    if (j->w)
+        j->wops->destroy(j->w);
+    if (j->flat)
+        hv_flat_sink_free(j->flat);
+    if (j->out)
+        hv_output_abort(j->out); /* only reached on failure: commit took it */
+    if (j->progress) {
+        hv_progress_finish(j->progress, ok);
+        hv_progress_free(j->progress);
+    }
+    g_free(j->ranges);
+    gm_source_close(j->clipped); /* the view only; the caller owns the source */
+}
+
+static struct hv_output *open_output(const struct hv_job_opts *opts, GError **err)
+{
+    if (opts->output_fd >= 0)
+        return hv_output_open_fd(opts->output_fd, err);
+    if (!opts->output_path) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "no output given");
+        return NULL;
+    }
+    return hv_output_open_path(opts->output_path, opts->force, err);
+}
+
+char *hv_job_partial_path(const struct hv_job_opts *opts)
+{
+    /* The same choice open_output and hv_output_open_path make. */
+    if (opts->output_fd >= 0 || !opts->output_path || strcmp(opts->output_path, "-") == 0)
+        return NULL;
+    return hv_output_partial_path(opts->output_path);
+}
+
+/* The output's fetch for deferred raw pages: ref is the page's
+ * guest-physical address + 1 (struct hv_pipeline_config.raw_refs).  Runs
+ * on the output's io thread, alongside the workers' reads, so only for
+ * thread-safe sources. */
+static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GError **err)
+{
+    struct gm_source *src = ud;
+    uint64_t gpa = ref - 1;
+    size_t ps = src->page_size;
+    uint8_t state[256];
+
+    while (len >= ps) {
+        const struct gm_block *b = NULL;
+        for (size_t i = 0; i < src->n_blocks && !b; i++)
+            if (gpa >= src->blocks[i].gpa && gpa - src->blocks[i].gpa < src->blocks[i].size)
+                b = &src->blocks[i];
+        if (!b) {
+            g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+                        "internal error: raw page at 0x%" G_GINT64_MODIFIER "x is in no block",
+                        gpa);
+            return FALSE;
+        }
+        size_t n = MIN(len / ps, G_N_ELEMENTS(state));
+        n = (size_t)MIN((uint64_t)n, (b->gpa + b->size - gpa) / ps);
+        if (!src->ops->read(src, gpa, n, dst, state, err))
+            return FALSE;
+        /* Known zero or absent this time (possible only in a live guest):
+         * the source left those bytes of dst unwritten. */
+        for (size_t i = 0; i < n; i++)
+            if (state[i] != GM_PAGE_READ)
+                memset(dst + i * ps, 0, ps);
+        /* In case read() went through a mapping (the image source's does
+         * not): drop what it mapped, as the pipeline does. */
+        if (src->ops->map && src->ops->unmap)
+            src->ops->unmap(src, gpa, n);
+        gpa += n * ps;
+        dst += n * ps;
+        len -= n * ps;
+    }
+    return TRUE;
+}
+
+static uint64_t source_bytes(const struct gm_source *src)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < src->n_blocks; i++)
+        total += src->blocks[i].size;
+    return total;
+}
+
+gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
+                    const struct hv_job_opts *opts, struct hv_job_result *res,
+                    GError **err)
+{
+    struct job j = {0};
+    enum hv_codec_id codec;
+    gint64 t0 = g_get_monotonic_time();
+    struct hv_job_result local = {0};
+
+    if (!hv_format_parse(opts->format ? opts->format : HV_DEFAULT_FORMAT, &j.wops, &codec, err))
+        goto fail;
+    if (opts->flat && !j.wops->needs_random_access) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "--flat applies to kdump formats only");
+        goto fail;
+    }
+    if (meta->page_size && meta->page_size != src->page_size) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                    "page size mismatch: source %u, dump metadata %u",
+                    src->page_size, meta->page_size);
+        goto fail;
+    }
+    /* kdump describes the kernel's memory map only: non-RAM blocks above it
+     * (BIOS ROM, VRAM) would give a max_mapnr makedumpfile misreads. */
+    if (j.wops->ram_only && meta->kernel_end_pfn) {
+        j.clipped = hv_source_clip_new(src, meta->kernel_end_pfn * (uint64_t)src->page_size);
+        if (j.clipped)
+            src = j.clipped;
+    }
+    if (src->n_blocks == 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "the source has no memory to dump");
+        goto fail;
+    }
+
+    j.out = open_output(opts, err);
+    if (!j.out)
+        goto fail;
+    hv_output_set_nospace_handler(j.out, opts->on_nospace, opts->on_nospace_ud);
+    struct hv_sink *sink = hv_output_sink(j.out);
+    /* kdump seeks back to write bitmaps and descriptors; a pipe gets the
+     * flattened container, which readers (or makedumpfile -R) reassemble. */
+    local.flattened = j.wops->needs_random_access &&
+                      (opts->flat || !hv_output_is_random_access(j.out));
+    if (local.flattened) {
+        j.flat = hv_flat_sink_new(sink);
+        sink = hv_flat_sink_base(j.flat);
+    }
+
+    j.ranges = g_new(struct hv_range, src->n_blocks);
+    for (size_t i = 0; i < src->n_blocks; i++) {
+        j.ranges[i].start = src->blocks[i].gpa;
+        j.ranges[i].size = src->blocks[i].size;
+    }
+    struct hv_writer_config wcfg = {.codec = codec, .keep_zero = !opts->exclude_zero};
+    j.w = j.wops->create(sink, j.ranges, src->n_blocks, meta, &wcfg, err);
+    if (!j.w)
+        goto fail;
+
+    const char *what = opts->output_fd >= 0 ? "dump" : opts->output_path;
+    j.progress = hv_progress_new(opts->progress, stderr, what, source_bytes(src));
+    struct hv_pipeline_config pcfg = {
+        .threads = opts->threads ? opts->threads : g_get_num_processors(),
+        .codec = j.wops->compresses ? hv_codec_by_id(codec) : NULL,
+        /* kdump stores zero pages once (or not at all); ELF hands them to
+         * the output as hv_zero_page, which leaves holes in a file. */
+        .detect_zero = TRUE,
+        .progress = j.progress,
+        .cancel = opts->cancel,
+        .source_done = opts->source_done,
+        .source_done_ud = opts->source_done_ud,
+    };
+    /* Raw kdump pages need not wait in the pipeline for the disk: the
+     * output reads them from the source again when the disk is free.  The
+     * guest must then stay paused until it has (source_done below), not
+     * only until every page was read once. */
+    pcfg.raw_refs = j.wops->compresses && !local.flattened && src->ops->thread_safe &&
+                    hv_output_set_fetch(j.out, fetch_raw, src);
+    if (pcfg.raw_refs)
+        pcfg.source_done = NULL;
+    /* Otherwise the pipeline calls source_done once, on success and on
+     * failure; else job_teardown does. */
+    j.source_released = !pcfg.raw_refs;
+    if (!hv_pipeline_run(src, j.wops, j.w, &pcfg, &local.stats, err))
+        goto fail;
+    if (pcfg.raw_refs) {
+        if (!hv_output_wait_fetched(j.out, err))
+            goto fail;
+        j.source_released = TRUE;
+        if (opts->source_done)
+            opts->source_done(opts->source_done_ud);
+    }
+    if (!j.wops->finish(j.w, err))
+        goto fail;
+    j.wops->destroy(j.w);
+    j.w = NULL;
+    if (j.flat) {
+        if (!hv_flat_sink_finish(j.flat, err))
+            goto fail;
+        hv_flat_sink_free(j.flat);
+        j.flat = NULL;
+    }
+    local.bytes_written = hv_output_bytes_written(j.out);
+    struct hv_output *out = j.out;
+    j.out = NULL; /* commit frees it, success or not */
+    if (!hv_output_commit(out, err))
+        goto fail;
+    local.seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+    job_teardown(&j, opts, TRUE);
+    if (res)
+        *res = local;
+    return TRUE;
+fail:
+    job_teardown(&j, opts, FALSE);
+    if (res) {
+        local.seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+        *res = local;
+    }
+    return FALSE;
+}
