@@ -5,7 +5,6 @@
  * renamed into place only once complete and fsync'd. */
 #include "dumper/engine/output.h"
 #include "common/hv_error.h"
-#include "formats/writer_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +33,8 @@
  * start a new one), which pays only for long runs, not for raw pages
  * scattered among compressed ones. */
 #define DEFER_MIN (64u << 10)
+/* Zeros to copy from, for zero runs written rather than left as holes. */
+static const uint8_t zero_chunk[64u << 10];
 
 /* File bytes [off, off + len) whose contents fetch(ref .. ref + len)
  * gives. */
@@ -64,7 +65,7 @@ struct hv_output {
      * pages of its range first. */
     int dfd;
     uint64_t high;        /* highest end offset written */
-    /* Sparse output: writers hand zero-filled pages as hv_zero_page (ELF
+    /* Sparse output: writers hand zero-filled pages to write_zeros (ELF
      * does for every page the guest has as zero, most of a lightly used
      * guest).  In a file we created, those bytes need not be written: a
      * hole reads back as zeros and costs neither the copy into the page
@@ -393,8 +394,8 @@ static gboolean settle_zeros(struct hv_output *o, GError **err)
     if (left >= HOLE_MIN)
         return TRUE;
     while (left > 0) {
-        size_t n = (size_t)MIN(left, (uint64_t)sizeof hv_zero_page);
-        if (!buffer_write(o, off, hv_zero_page, n, err))
+        size_t n = (size_t)MIN(left, (uint64_t)sizeof zero_chunk);
+        if (!buffer_write(o, off, zero_chunk, n, err))
             return FALSE;
         off += n;
         left -= n;
@@ -402,6 +403,7 @@ static gboolean settle_zeros(struct hv_output *o, GError **err)
     return TRUE;
 }
 
+/* data NULL: len zero bytes. */
 static gboolean write_plain(struct hv_output *o, uint64_t off, const void *data, size_t len,
                             GError **err)
 {
@@ -415,7 +417,16 @@ static gboolean write_plain(struct hv_output *o, uint64_t off, const void *data,
                     off, s->next_offset, o->name);
         return FALSE;
     }
-    if (o->holes && data == hv_zero_page && len > 0) {
+    if (!data && !o->holes) {
+        for (size_t done = 0; done < len;) {
+            size_t n = MIN(len - done, sizeof zero_chunk);
+            if (!write_plain(o, off + done, zero_chunk, n, err))
+                return FALSE;
+            done += n;
+        }
+        return TRUE;
+    }
+    if (!data && len > 0) {
         if (o->zero_len && off != o->zero_off + o->zero_len && !settle_zeros(o, err))
             return FALSE;
         if (!o->zero_len)
@@ -439,6 +450,13 @@ static gboolean out_write_at(struct hv_sink *s, uint64_t off, const void *data, 
     struct hv_output *o = (struct hv_output *)s;
     o->streak.len = 0;
     return write_plain(o, off, data, len, err);
+}
+
+static gboolean out_write_zeros(struct hv_sink *s, uint64_t off, uint64_t len, GError **err)
+{
+    struct hv_output *o = (struct hv_output *)s;
+    o->streak.len = 0;
+    return write_plain(o, off, NULL, (size_t)len, err);
 }
 
 /* Whether r (non-empty) continues right before off and ref. */
@@ -533,6 +551,7 @@ static struct hv_output *output_new(int fd, const char *name)
     o->mem = g_aligned_alloc(1, OUT_BUF_SIZE + DIRECT_ALIGN, DIRECT_ALIGN);
     o->buf = o->mem;
     o->sink.write_at = out_write_at;
+    o->sink.write_zeros = out_write_zeros;
     o->sink.flush = out_flush;
     return o;
 }

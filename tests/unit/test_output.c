@@ -12,7 +12,6 @@
 
 #include "dumper/engine/output.h"
 #include "common/hv_error.h"
-#include "formats/writer_common.h"
 
 static char *tmpdir;
 
@@ -37,7 +36,7 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* Zero pages handed as hv_zero_page: long runs become holes (the bytes read
+/* Zero pages handed to write_zeros: long runs become holes (the bytes read
  * back as zeros, the blocks are not allocated), short runs are written, a
  * run at the very end still gives the file its full size. */
 static void test_holes(void)
@@ -57,7 +56,10 @@ static void test_holes(void)
             memset(page, 'a' + i % 26, PG);
             memcpy(want + (size_t)i * PG, page, PG);
         }
-        g_assert_true(hv_sink_write(sk, (uint64_t)i * PG, data ? page : hv_zero_page, PG, &err));
+        if (data)
+            g_assert_true(hv_sink_write(sk, (uint64_t)i * PG, page, PG, &err));
+        else
+            g_assert_true(hv_sink_write_zeros(sk, (uint64_t)i * PG, PG, &err));
         g_assert_no_error(err);
     }
     g_assert_true(hv_output_commit(o, &err));
@@ -516,7 +518,7 @@ static void test_deferred_raw(void)
         g_assert_true(hv_sink_write(sk, off, want + off, n, &err));
         off += n;
         if (g_rand_int_range(r, 0, 4) == 0) {   /* a stored zero page */
-            g_assert_true(hv_sink_write(sk, off, hv_zero_page, PG, &err));
+            g_assert_true(hv_sink_write_zeros(sk, off, PG, &err));
             off += PG;
         }
         /* A run of raw pages: 1-8, or now and then ~3 fetch chunks. */
