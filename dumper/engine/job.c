@@ -47,15 +47,39 @@ struct job {
     struct hv_progress *progress;
     struct hv_range *ranges;
     struct gm_source *clipped; /* view of the source for ram_only formats, or NULL */
-    gboolean source_released; /* the pipeline called (or will not need) source_done */
+    gboolean source_released; /* source_done was called, or the pipeline will */
 };
+
+/* Who calls opts->source_done, exactly once whatever happens, so that a
+ * caller that paused a guest can always resume it there:
+ *  - the pipeline, as soon as it has read every page (success or not),
+ *    unless the output reads raw pages from the source again later
+ *    (pcfg->raw_refs): then the guest must stay paused until
+ *    hv_output_wait_fetched returns, and release_source calls it there;
+ *  - release_source from job_teardown, when the job failed before the
+ *    pipeline ran, or while the output still fetched.
+ * Call once raw_refs is settled, right before hv_pipeline_run. */
+static void plan_source_done(struct job *j, const struct hv_job_opts *opts,
+                             struct hv_pipeline_config *pcfg)
+{
+    pcfg->source_done = pcfg->raw_refs ? NULL : opts->source_done;
+    pcfg->source_done_ud = opts->source_done_ud;
+    j->source_released = !pcfg->raw_refs;
+}
+
+/* Calls source_done unless it was (or the pipeline has it). */
+static void release_source(struct job *j, const struct hv_job_opts *opts)
+{
+    if (j->source_released)
+        return;
+    j->source_released = TRUE;
+    if (opts->source_done)
+        opts->source_done(opts->source_done_ud);
+}
 
 static void job_teardown(struct job *j, const struct hv_job_opts *opts, gboolean ok)
 {
-    /* source_done is called exactly once whatever happens, so a caller that
-     * paused a guest can always resume it there. */
-    if (!j->source_released && opts->source_done)
-        opts->source_done(opts->source_done_ud);
+    release_source(j, opts);
     if (j->w)
         j->wops->destroy(j->w);
     if (j->flat)
@@ -202,32 +226,22 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         .threads = opts->threads ? opts->threads : g_get_num_processors(),
         .codec = j.wops->compresses ? hv_codec_by_id(codec) : NULL,
         /* kdump stores zero pages once (or not at all); ELF hands them to
-         * the output as hv_zero_page, which leaves holes in a file. */
+         * the sink's write_zeros, which leaves holes in a file. */
         .detect_zero = TRUE,
         .progress = j.progress,
         .cancel = opts->cancel,
-        .source_done = opts->source_done,
-        .source_done_ud = opts->source_done_ud,
     };
     /* Raw kdump pages need not wait in the pipeline for the disk: the
-     * output reads them from the source again when the disk is free.  The
-     * guest must then stay paused until it has (source_done below), not
-     * only until every page was read once. */
+     * output reads them from the source again when the disk is free. */
     pcfg.raw_refs = j.wops->compresses && !local.flattened && src->ops->thread_safe &&
                     hv_output_set_fetch(j.out, fetch_raw, src);
-    if (pcfg.raw_refs)
-        pcfg.source_done = NULL;
-    /* Otherwise the pipeline calls source_done once, on success and on
-     * failure; else job_teardown does. */
-    j.source_released = !pcfg.raw_refs;
+    plan_source_done(&j, opts, &pcfg);
     if (!hv_pipeline_run(src, j.wops, j.w, &pcfg, &local.stats, err))
         goto fail;
     if (pcfg.raw_refs) {
         if (!hv_output_wait_fetched(j.out, err))
             goto fail;
-        j.source_released = TRUE;
-        if (opts->source_done)
-            opts->source_done(opts->source_done_ud);
+        release_source(&j, opts);
     }
     if (!j.wops->finish(j.w, err))
         goto fail;
