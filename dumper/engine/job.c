@@ -155,6 +155,48 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
     return TRUE;
 }
 
+/* The output, and the flattened container over it when the format must
+ * seek but the output cannot (or opts->flat): what the writer writes to. */
+static struct hv_sink *open_sink(struct job *j, const struct hv_job_opts *opts,
+                                 gboolean *flattened, GError **err)
+{
+    j->out = open_output(opts, err);
+    if (!j->out)
+        return NULL;
+    hv_output_set_nospace_handler(j->out, opts->on_nospace, opts->on_nospace_ud);
+    struct hv_sink *sink = hv_output_sink(j->out);
+    /* kdump seeks back to write bitmaps and descriptors; a pipe gets the
+     * flattened container, which readers (or makedumpfile -R) reassemble. */
+    *flattened = j->wops->needs_random_access &&
+                 (opts->flat || !hv_output_is_random_access(j->out));
+    if (*flattened) {
+        j->flat = hv_flat_sink_new(sink);
+        sink = hv_flat_sink_base(j->flat);
+    }
+    return sink;
+}
+
+/* After the last page: the writer's tail (headers, bitmaps), the flat end
+ * record, then the output into place.  Whatever it got as far as freeing
+ * is gone from j; job_teardown frees the rest. */
+static gboolean finish_and_commit(struct job *j, uint64_t *bytes_written, GError **err)
+{
+    if (!j->wops->finish(j->w, err))
+        return FALSE;
+    j->wops->destroy(j->w);
+    j->w = NULL;
+    if (j->flat) {
+        if (!hv_flat_sink_finish(j->flat, err))
+            return FALSE;
+        hv_flat_sink_free(j->flat);
+        j->flat = NULL;
+    }
+    *bytes_written = hv_output_bytes_written(j->out);
+    struct hv_output *out = j->out;
+    j->out = NULL; /* commit frees it, success or not */
+    return hv_output_commit(out, err);
+}
+
 static uint64_t source_bytes(const struct gm_source *src)
 {
     uint64_t total = 0;
@@ -196,19 +238,9 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         goto fail;
     }
 
-    j.out = open_output(opts, err);
-    if (!j.out)
+    struct hv_sink *sink = open_sink(&j, opts, &local.flattened, err);
+    if (!sink)
         goto fail;
-    hv_output_set_nospace_handler(j.out, opts->on_nospace, opts->on_nospace_ud);
-    struct hv_sink *sink = hv_output_sink(j.out);
-    /* kdump seeks back to write bitmaps and descriptors; a pipe gets the
-     * flattened container, which readers (or makedumpfile -R) reassemble. */
-    local.flattened = j.wops->needs_random_access &&
-                      (opts->flat || !hv_output_is_random_access(j.out));
-    if (local.flattened) {
-        j.flat = hv_flat_sink_new(sink);
-        sink = hv_flat_sink_base(j.flat);
-    }
 
     j.ranges = g_new(struct hv_range, src->n_blocks);
     for (size_t i = 0; i < src->n_blocks; i++) {
@@ -243,20 +275,7 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
             goto fail;
         release_source(&j, opts);
     }
-    if (!j.wops->finish(j.w, err))
-        goto fail;
-    j.wops->destroy(j.w);
-    j.w = NULL;
-    if (j.flat) {
-        if (!hv_flat_sink_finish(j.flat, err))
-            goto fail;
-        hv_flat_sink_free(j.flat);
-        j.flat = NULL;
-    }
-    local.bytes_written = hv_output_bytes_written(j.out);
-    struct hv_output *out = j.out;
-    j.out = NULL; /* commit frees it, success or not */
-    if (!hv_output_commit(out, err))
+    if (!finish_and_commit(&j, &local.bytes_written, err))
         goto fail;
     local.seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
     job_teardown(&j, opts, TRUE);
