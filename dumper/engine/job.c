@@ -114,9 +114,9 @@ char *hv_job_partial_path(const struct hv_job_opts *opts)
 }
 
 /* The output's fetch for deferred raw pages: ref is hv_raw_page_ref of
- * the page's guest-physical address (struct hv_pipeline_config.raw_refs).  Runs
- * on the output's io thread, alongside the workers' reads, so only for
- * thread-safe sources. */
+ * the page's guest-physical address (struct hv_pipeline_config.raw_refs).
+ * Runs on the output's io thread, alongside the workers' reads, so only
+ * for thread-safe sources. */
 static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GError **err)
 {
     struct gm_source *src = ud;
