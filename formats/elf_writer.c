@@ -168,7 +168,7 @@ static gboolean elf_put_pages(struct hv_writer *w, uint64_t pfn,
 
     for (size_t i = 0; i < n; i++) {
         const struct hv_page_out *p = &pages[i];
-        const void *data = hv_zero_page;
+        gboolean ok;
 
         if (!locate(w, pfn + i, err))
             return FALSE;
@@ -179,9 +179,13 @@ static gboolean elf_put_pages(struct hv_writer *w, uint64_t pfn,
                             G_GINT64_MODIFIER "x)", pfn + i);
                 return FALSE;
             }
-            data = p->data;
+            ok = hv_sink_write(w->sink, w->pos, p->data, ps, err);
+        } else {
+            /* Zero and absent pages read back as zeros: the sink may leave
+             * a hole. */
+            ok = hv_sink_write_zeros(w->sink, w->pos, ps, err);
         }
-        if (!hv_sink_write(w->sink, w->pos, data, ps, err))
+        if (!ok)
             return FALSE;
         w->pos += ps;
     }

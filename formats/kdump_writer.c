@@ -97,17 +97,35 @@ static gboolean add_desc(struct hv_writer *w, const struct hv_kdump_page_desc *d
     return w->chunk_len < DESC_CHUNK || flush_descs(w, err);
 }
 
+/* Describes the size bytes just written at data_pos in d and moves past
+ * them. */
+static void place(struct hv_writer *w, uint32_t size, uint32_t flags,
+                  struct hv_kdump_page_desc *d)
+{
+    d->offset = (int64_t)w->data_pos;
+    d->size = size;
+    d->flags = flags;
+    d->page_flags = 0;
+    w->data_pos += size;
+}
+
 static gboolean store(struct hv_writer *w, const void *data, uint32_t size,
                       uint32_t flags, uint64_t ref, struct hv_kdump_page_desc *d,
                       GError **err)
 {
     if (!hv_sink_write_ref(w->sink, w->data_pos, data, size, ref, err))
         return FALSE;
-    d->offset = (int64_t)w->data_pos;
-    d->size = size;
-    d->flags = flags;
-    d->page_flags = 0;
-    w->data_pos += size;
+    place(w, size, flags, d);
+    return TRUE;
+}
+
+/* The one zero page all zero pages' descriptors point at. */
+static gboolean store_zero_page(struct hv_writer *w, struct hv_kdump_page_desc *d,
+                                GError **err)
+{
+    if (!hv_sink_write_zeros(w->sink, w->data_pos, w->ps, err))
+        return FALSE;
+    place(w, w->ps, 0, d);
     return TRUE;
 }
 
@@ -150,7 +168,7 @@ static gboolean kdump_put_pages(struct hv_writer *w, uint64_t pfn,
                 continue;
             /* All zero pages share one stored copy. */
             if (!w->have_zero_desc) {
-                if (!store(w, hv_zero_page, w->ps, 0, 0, &w->zero_desc, err))
+                if (!store_zero_page(w, &w->zero_desc, err))
                     return FALSE;
                 w->have_zero_desc = TRUE;
             }

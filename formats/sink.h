@@ -23,6 +23,12 @@ struct hv_sink {
      * returns.  NULL: write_at. */
     gboolean (*write_ref)(struct hv_sink *s, uint64_t offset, const void *buf, size_t len,
                           uint64_t ref, GError **err);
+    /* Optional: len zero bytes at offset, for writers' zero runs (ELF's
+     * zero pages, most of a lightly used guest; kdump's one stored zero
+     * page).  A sink over a file it created may leave a hole instead,
+     * which reads back as zeros and costs neither a copy nor a disk write.
+     * Same ordering rules as write_at.  NULL: write_at with zero bytes. */
+    gboolean (*write_zeros)(struct hv_sink *s, uint64_t offset, uint64_t len, GError **err);
 };
 
 static inline gboolean hv_sink_write(struct hv_sink *s, uint64_t off,
@@ -38,6 +44,19 @@ static inline gboolean hv_sink_write_ref(struct hv_sink *s, uint64_t off, const 
     if (ref && s->write_ref)
         return s->write_ref(s, off, buf, len, ref, err);
     return s->write_at(s, off, buf, len, err);
+}
+
+/* Writes len zero bytes at off through write_at, 64 KiB at a time: what
+ * hv_sink_write_zeros does for a sink without write_zeros, and what a sink
+ * with one does for runs it decides to write after all. */
+gboolean hv_sink_write_zero_bytes(struct hv_sink *s, uint64_t off, uint64_t len, GError **err);
+
+static inline gboolean hv_sink_write_zeros(struct hv_sink *s, uint64_t off, uint64_t len,
+                                           GError **err)
+{
+    if (s->write_zeros)
+        return s->write_zeros(s, off, len, err);
+    return hv_sink_write_zero_bytes(s, off, len, err);
 }
 
 #endif

@@ -2,8 +2,6 @@
 #include "formats/writer_common.h"
 #include "common/hv_error.h"
 
-const uint8_t hv_zero_page[HV_MAX_PAGE_SIZE];
-
 gboolean hv_writer_check_inputs(const struct hv_range *ranges, size_t n,
                                 const struct hv_dump_meta *meta, GError **err)
 {

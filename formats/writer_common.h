@@ -6,8 +6,6 @@
 #include "formats/writer.h"
 
 #define HV_MAX_PAGE_SIZE 65536
-/* One page of zeros, for zero and absent pages and padding. */
-extern const uint8_t hv_zero_page[HV_MAX_PAGE_SIZE];
 
 /* The page size is a power of two in [512, 64 KiB]; ranges are non-empty,
  * page aligned, sorted and disjoint. */

@@ -47,15 +47,39 @@ struct job {
     struct hv_progress *progress;
     struct hv_range *ranges;
     struct gm_source *clipped; /* view of the source for ram_only formats, or NULL */
-    gboolean source_released; /* the pipeline called (or will not need) source_done */
+    gboolean source_released; /* source_done was called, or the pipeline will */
 };
+
+/* Who calls opts->source_done, exactly once whatever happens, so that a
+ * caller that paused a guest can always resume it there:
+ *  - the pipeline, as soon as it has read every page (success or not),
+ *    unless the output reads raw pages from the source again later
+ *    (pcfg->raw_refs): then the guest must stay paused until
+ *    hv_output_wait_fetched returns, and release_source calls it there;
+ *  - release_source from job_teardown, when the job failed before the
+ *    pipeline ran, or while the output still fetched.
+ * Call once raw_refs is settled, right before hv_pipeline_run. */
+static void plan_source_done(struct job *j, const struct hv_job_opts *opts,
+                             struct hv_pipeline_config *pcfg)
+{
+    pcfg->source_done = pcfg->raw_refs ? NULL : opts->source_done;
+    pcfg->source_done_ud = opts->source_done_ud;
+    j->source_released = !pcfg->raw_refs;
+}
+
+/* Calls source_done unless it was (or the pipeline has it). */
+static void release_source(struct job *j, const struct hv_job_opts *opts)
+{
+    if (j->source_released)
+        return;
+    j->source_released = TRUE;
+    if (opts->source_done)
+        opts->source_done(opts->source_done_ud);
+}
 
 static void job_teardown(struct job *j, const struct hv_job_opts *opts, gboolean ok)
 {
-    /* source_done is called exactly once whatever happens, so a caller that
-     * paused a guest can always resume it there. */
-    if (!j->source_released && opts->source_done)
-        opts->source_done(opts->source_done_ud);
+    release_source(j, opts);
     if (j->w)
         j->wops->destroy(j->w);
     if (j->flat)
@@ -89,14 +113,14 @@ char *hv_job_partial_path(const struct hv_job_opts *opts)
     return hv_output_partial_path(opts->output_path);
 }
 
-/* The output's fetch for deferred raw pages: ref is the page's
- * guest-physical address + 1 (struct hv_pipeline_config.raw_refs).  Runs
- * on the output's io thread, alongside the workers' reads, so only for
- * thread-safe sources. */
+/* The output's fetch for deferred raw pages: ref is hv_raw_page_ref of
+ * the page's guest-physical address (struct hv_pipeline_config.raw_refs).
+ * Runs on the output's io thread, alongside the workers' reads, so only
+ * for thread-safe sources. */
 static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GError **err)
 {
     struct gm_source *src = ud;
-    uint64_t gpa = ref - 1;
+    uint64_t gpa = hv_raw_page_gpa(ref);
     size_t ps = src->page_size;
     uint8_t state[256];
 
@@ -129,6 +153,48 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
         len -= n * ps;
     }
     return TRUE;
+}
+
+/* The output, and the flattened container over it when the format must
+ * seek but the output cannot (or opts->flat): what the writer writes to. */
+static struct hv_sink *open_sink(struct job *j, const struct hv_job_opts *opts,
+                                 gboolean *flattened, GError **err)
+{
+    j->out = open_output(opts, err);
+    if (!j->out)
+        return NULL;
+    hv_output_set_nospace_handler(j->out, opts->on_nospace, opts->on_nospace_ud);
+    struct hv_sink *sink = hv_output_sink(j->out);
+    /* kdump seeks back to write bitmaps and descriptors; a pipe gets the
+     * flattened container, which readers (or makedumpfile -R) reassemble. */
+    *flattened = j->wops->needs_random_access &&
+                 (opts->flat || !hv_output_is_random_access(j->out));
+    if (*flattened) {
+        j->flat = hv_flat_sink_new(sink);
+        sink = hv_flat_sink_base(j->flat);
+    }
+    return sink;
+}
+
+/* After the last page: the writer's tail (headers, bitmaps), the flat end
+ * record, then the output into place.  Whatever it got as far as freeing
+ * is gone from j; job_teardown frees the rest. */
+static gboolean finish_and_commit(struct job *j, uint64_t *bytes_written, GError **err)
+{
+    if (!j->wops->finish(j->w, err))
+        return FALSE;
+    j->wops->destroy(j->w);
+    j->w = NULL;
+    if (j->flat) {
+        if (!hv_flat_sink_finish(j->flat, err))
+            return FALSE;
+        hv_flat_sink_free(j->flat);
+        j->flat = NULL;
+    }
+    *bytes_written = hv_output_bytes_written(j->out);
+    struct hv_output *out = j->out;
+    j->out = NULL; /* commit frees it, success or not */
+    return hv_output_commit(out, err);
 }
 
 static uint64_t source_bytes(const struct gm_source *src)
@@ -172,19 +238,9 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         goto fail;
     }
 
-    j.out = open_output(opts, err);
-    if (!j.out)
+    struct hv_sink *sink = open_sink(&j, opts, &local.flattened, err);
+    if (!sink)
         goto fail;
-    hv_output_set_nospace_handler(j.out, opts->on_nospace, opts->on_nospace_ud);
-    struct hv_sink *sink = hv_output_sink(j.out);
-    /* kdump seeks back to write bitmaps and descriptors; a pipe gets the
-     * flattened container, which readers (or makedumpfile -R) reassemble. */
-    local.flattened = j.wops->needs_random_access &&
-                      (opts->flat || !hv_output_is_random_access(j.out));
-    if (local.flattened) {
-        j.flat = hv_flat_sink_new(sink);
-        sink = hv_flat_sink_base(j.flat);
-    }
 
     j.ranges = g_new(struct hv_range, src->n_blocks);
     for (size_t i = 0; i < src->n_blocks; i++) {
@@ -202,47 +258,24 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         .threads = opts->threads ? opts->threads : g_get_num_processors(),
         .codec = j.wops->compresses ? hv_codec_by_id(codec) : NULL,
         /* kdump stores zero pages once (or not at all); ELF hands them to
-         * the output as hv_zero_page, which leaves holes in a file. */
+         * the sink's write_zeros, which leaves holes in a file. */
         .detect_zero = TRUE,
         .progress = j.progress,
         .cancel = opts->cancel,
-        .source_done = opts->source_done,
-        .source_done_ud = opts->source_done_ud,
     };
     /* Raw kdump pages need not wait in the pipeline for the disk: the
-     * output reads them from the source again when the disk is free.  The
-     * guest must then stay paused until it has (source_done below), not
-     * only until every page was read once. */
+     * output reads them from the source again when the disk is free. */
     pcfg.raw_refs = j.wops->compresses && !local.flattened && src->ops->thread_safe &&
                     hv_output_set_fetch(j.out, fetch_raw, src);
-    if (pcfg.raw_refs)
-        pcfg.source_done = NULL;
-    /* Otherwise the pipeline calls source_done once, on success and on
-     * failure; else job_teardown does. */
-    j.source_released = !pcfg.raw_refs;
+    plan_source_done(&j, opts, &pcfg);
     if (!hv_pipeline_run(src, j.wops, j.w, &pcfg, &local.stats, err))
         goto fail;
     if (pcfg.raw_refs) {
         if (!hv_output_wait_fetched(j.out, err))
             goto fail;
-        j.source_released = TRUE;
-        if (opts->source_done)
-            opts->source_done(opts->source_done_ud);
+        release_source(&j, opts);
     }
-    if (!j.wops->finish(j.w, err))
-        goto fail;
-    j.wops->destroy(j.w);
-    j.w = NULL;
-    if (j.flat) {
-        if (!hv_flat_sink_finish(j.flat, err))
-            goto fail;
-        hv_flat_sink_free(j.flat);
-        j.flat = NULL;
-    }
-    local.bytes_written = hv_output_bytes_written(j.out);
-    struct hv_output *out = j.out;
-    j.out = NULL; /* commit frees it, success or not */
-    if (!hv_output_commit(out, err))
+    if (!finish_and_commit(&j, &local.bytes_written, err))
         goto fail;
     local.seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
     job_teardown(&j, opts, TRUE);

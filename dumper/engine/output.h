@@ -15,7 +15,8 @@ struct hv_output;
 struct hv_output *hv_output_open_path(const char *path, gboolean force, GError **err);
 /* fd: borrowed, not closed.  Random access when it is a regular file. */
 struct hv_output *hv_output_open_fd(int fd, GError **err);
-/* The sink writers write to (buffered; large sequential writes). */
+/* The sink writers write to (buffered; large sequential writes).  Takes
+ * write_zeros: holes in a file we created, zeros written elsewhere. */
 struct hv_sink *hv_output_sink(struct hv_output *o);
 gboolean hv_output_is_random_access(struct hv_output *o);
 uint64_t hv_output_bytes_written(struct hv_output *o);

@@ -152,7 +152,7 @@ static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_page_com
         po->size = p->page_size;
         po->flags = 0;
         po->kind = HV_PAGE_DATA;
-        po->ref = p->cfg->raw_refs ? s->gpa + (uint64_t)i * p->page_size + 1 : 0;
+        po->ref = p->cfg->raw_refs ? hv_raw_page_ref(s->gpa + (uint64_t)i * p->page_size) : 0;
         if (have_absent && s->absent[i] == GM_PAGE_ABSENT) {
             po->kind = HV_PAGE_ABSENT;
             po->data = NULL;

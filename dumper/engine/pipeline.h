@@ -9,14 +9,28 @@
 #include "guest-mem/source.h"
 #include "dumper/engine/progress.h"
 
+/* A raw page's ref (struct hv_page_out) under raw_refs, and back.  + 1
+ * because ref 0 means "cannot be fetched again" to a sink, and guest page
+ * 0 is a page like any other. */
+static inline uint64_t hv_raw_page_ref(uint64_t gpa)
+{
+    return gpa + 1;
+}
+
+static inline uint64_t hv_raw_page_gpa(uint64_t ref)
+{
+    return ref - 1;
+}
+
 struct hv_pipeline_config {
     unsigned threads;                   /* compression workers, >= 1 */
     const struct hv_codec_ops *codec;   /* NULL: pages pass raw */
     gboolean detect_zero;               /* classify all-zero pages as HV_PAGE_ZERO */
     size_t batch_pages;                 /* pages per batch, 0 = default (256) */
-    /* Raw pages carry ref = their guest-physical address + 1, so that the
-     * output can read them from the source again when the disk is free
-     * (see hv_output_set_fetch) instead of holding them up here. */
+    /* Raw pages carry ref = hv_raw_page_ref(their guest-physical
+     * address), so that the output can read them from the source again
+     * when the disk is free (see hv_output_set_fetch) instead of holding
+     * them up here. */
     gboolean raw_refs;
     struct hv_progress *progress;       /* may be NULL */
     volatile gint *cancel;              /* set non-zero to cancel; may be NULL */

@@ -121,7 +121,7 @@ static gboolean mem_flush(struct hv_sink *s, GError **err)
 GBytes *fx_written(const struct hv_writer_ops *ops, enum hv_codec_id codec,
                    gboolean flat, gboolean keep_zero)
 {
-    struct mem_sink ms = { { mem_write, mem_flush, !flat, 0, NULL }, g_byte_array_new() };
+    struct mem_sink ms = { { mem_write, mem_flush, !flat, 0, NULL, NULL }, g_byte_array_new() };
     struct hv_flat_sink *fs = NULL;
     struct hv_sink *sink = &ms.base;
     struct hv_writer_config cfg = { codec, keep_zero };

@@ -77,7 +77,7 @@ static GArray *parse(GByteArray *b)
 
 static void layout_and_coalescing(void)
 {
-    struct seq_sink q = {{seq_write, seq_flush, FALSE, 0, NULL}, g_byte_array_new(), 0};
+    struct seq_sink q = {{seq_write, seq_flush, FALSE, 0, NULL, NULL}, g_byte_array_new(), 0};
     struct hv_flat_sink *f = hv_flat_sink_new(&q.base);
     struct hv_sink *s = hv_flat_sink_base(f);
     GError *err = NULL;
@@ -128,7 +128,7 @@ static void layout_and_coalescing(void)
  * still tile the range exactly. */
 static void long_run_splits(void)
 {
-    struct seq_sink q = {{seq_write, seq_flush, FALSE, 0, NULL}, g_byte_array_new(), 0};
+    struct seq_sink q = {{seq_write, seq_flush, FALSE, 0, NULL, NULL}, g_byte_array_new(), 0};
     struct hv_flat_sink *f = hv_flat_sink_new(&q.base);
     struct hv_sink *s = hv_flat_sink_base(f);
     uint8_t buf[3000];
@@ -161,7 +161,7 @@ static void long_run_splits(void)
 
 static void empty_stream_and_probe(void)
 {
-    struct seq_sink q = {{seq_write, seq_flush, FALSE, 0, NULL}, g_byte_array_new(), 0};
+    struct seq_sink q = {{seq_write, seq_flush, FALSE, 0, NULL, NULL}, g_byte_array_new(), 0};
     struct hv_flat_sink *f = hv_flat_sink_new(&q.base);
     g_assert_true(hv_flat_sink_finish(f, NULL));
     g_assert_cmpuint(q.bytes->len, ==, HV_FLAT_HEADER_SIZE + 16);

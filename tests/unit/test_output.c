@@ -12,7 +12,6 @@
 
 #include "dumper/engine/output.h"
 #include "common/hv_error.h"
-#include "formats/writer_common.h"
 
 static char *tmpdir;
 
@@ -37,7 +36,7 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* Zero pages handed as hv_zero_page: long runs become holes (the bytes read
+/* Zero pages handed to write_zeros: long runs become holes (the bytes read
  * back as zeros, the blocks are not allocated), short runs are written, a
  * run at the very end still gives the file its full size. */
 static void test_holes(void)
@@ -57,7 +56,10 @@ static void test_holes(void)
             memset(page, 'a' + i % 26, PG);
             memcpy(want + (size_t)i * PG, page, PG);
         }
-        g_assert_true(hv_sink_write(sk, (uint64_t)i * PG, data ? page : hv_zero_page, PG, &err));
+        if (data)
+            g_assert_true(hv_sink_write(sk, (uint64_t)i * PG, page, PG, &err));
+        else
+            g_assert_true(hv_sink_write_zeros(sk, (uint64_t)i * PG, PG, &err));
         g_assert_no_error(err);
     }
     g_assert_true(hv_output_commit(o, &err));
@@ -516,7 +518,7 @@ static void test_deferred_raw(void)
         g_assert_true(hv_sink_write(sk, off, want + off, n, &err));
         off += n;
         if (g_rand_int_range(r, 0, 4) == 0) {   /* a stored zero page */
-            g_assert_true(hv_sink_write(sk, off, hv_zero_page, PG, &err));
+            g_assert_true(hv_sink_write_zeros(sk, off, PG, &err));
             off += PG;
         }
         /* A run of raw pages: 1-8, or now and then ~3 fetch chunks. */
@@ -661,6 +663,111 @@ static void test_deferred_raw_stream(void)
     close(fds[1]);
 }
 
+/* Bytes a reader thread takes from a pipe until EOF. */
+static gpointer drain_pipe(gpointer data)
+{
+    int fd = GPOINTER_TO_INT(data);
+    GByteArray *got = g_byte_array_new();
+    uint8_t buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        g_byte_array_append(got, buf, (guint)n);
+    return got;
+}
+
+/* data, a zero run long enough to be a hole in our own file, data again:
+ * what write_zeros must turn into bytes where there can be no hole. */
+enum { ZRUN = 200 << 10 };
+
+static void put_with_zeros(struct hv_output *o)
+{
+    GError *err = NULL;
+    struct hv_sink *sk = hv_output_sink(o);
+    g_assert_true(hv_sink_write(sk, 0, "head", 4, &err));
+    g_assert_true(hv_sink_write_zeros(sk, 4, ZRUN, &err));
+    g_assert_true(hv_sink_write(sk, 4 + ZRUN, "tail", 4, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(hv_output_bytes_written(o), ==, 8 + ZRUN);
+}
+
+static void check_with_zeros(const uint8_t *got, size_t len)
+{
+    g_assert_cmpuint(len, ==, 8 + ZRUN);
+    g_assert_cmpmem(got, 4, "head", 4);
+    for (size_t i = 4; i < 4 + ZRUN; i++)
+        if (got[i])
+            g_error("byte %zu: 0x%02x instead of 0", i, got[i]);
+    g_assert_cmpmem(got + 4 + ZRUN, 4, "tail", 4);
+}
+
+/* A pipe has no holes: write_zeros writes the zeros, in order. */
+static void test_zeros_pipe(void)
+{
+    int fds[2];
+    g_assert_cmpint(pipe(fds), ==, 0);
+    GThread *reader = g_thread_new("drain", drain_pipe, GINT_TO_POINTER(fds[0]));
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_fd(fds[1], &err);
+    g_assert_no_error(err);
+    struct hv_sink *sk = hv_output_sink(o);
+    put_with_zeros(o);
+    /* The stream's order holds for zeros too. */
+    g_assert_false(hv_sink_write_zeros(sk, 0, 4096, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_FAILED);
+    g_clear_error(&err);
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    close(fds[1]);
+    GByteArray *got = g_thread_join(reader);
+    check_with_zeros(got->data, got->len);
+    g_byte_array_free(got, TRUE);
+    close(fds[0]);
+}
+
+/* A file given as an fd may hold other data or be read as it grows: it
+ * gets zeros written, not holes (ours alone, output_sparse.c, gets those). */
+static void test_zeros_fd(void)
+{
+    g_autofree char *path = tpath("zeros-fd.bin");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_fd(fd, &err);
+    g_assert_no_error(err);
+    g_assert_true(hv_output_is_random_access(o));
+    put_with_zeros(o);
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    close(fd);
+    gchar *got = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    check_with_zeros((const uint8_t *)got, len);
+    struct stat st;
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpint((gint64)st.st_blocks * 512, >=, 8 + ZRUN); /* written, no hole */
+    g_free(got);
+}
+
+/* The same run in our own file is a hole, and a run at the end still
+ * gives the file its size. */
+static void test_zeros_hole_at_end(void)
+{
+    g_autofree char *path = tpath("zeros-end.bin");
+    GError *err = NULL;
+    struct hv_output *o = hv_output_open_path(path, FALSE, &err);
+    g_assert_no_error(err);
+    g_assert_true(hv_sink_write(hv_output_sink(o), 0, "head", 4, &err));
+    g_assert_true(hv_sink_write_zeros(hv_output_sink(o), 4, ZRUN, &err));
+    g_assert_cmpuint(hv_output_bytes_written(o), ==, 4 + ZRUN);
+    g_assert_true(hv_output_commit(o, &err));
+    g_assert_no_error(err);
+    struct stat st;
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 4 + ZRUN);
+    g_assert_cmpint((gint64)st.st_blocks * 512, <, ZRUN);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -678,6 +785,9 @@ int main(int argc, char **argv)
     g_test_add_func("/output/enospc", test_enospc);
     g_test_add_func("/output/enospc-handler", test_enospc_handler);
     g_test_add_func("/output/holes", test_holes);
+    g_test_add_func("/output/zeros-pipe", test_zeros_pipe);
+    g_test_add_func("/output/zeros-fd", test_zeros_fd);
+    g_test_add_func("/output/zeros-hole-at-end", test_zeros_hole_at_end);
     g_test_add_func("/output/background-writes", test_background_writes);
     g_test_add_func("/output/background-enospc", test_background_enospc);
     g_test_add_func("/output/deferred-raw", test_deferred_raw);

@@ -22,6 +22,8 @@ struct mem_sink {
     uint64_t limit;      /* prefix mode: keep only bytes below limit */
     uint64_t total;
     guint n_refs;        /* write_ref calls (refs_sink) */
+    guint n_zero_calls;  /* write_zeros calls (zeros_sink) */
+    uint64_t zero_bytes; /* and the bytes they covered */
     const char *ref_bad; /* why one was wrong */
 };
 
@@ -77,6 +79,15 @@ static gboolean ref_write(struct hv_sink *s, uint64_t off, const void *buf, size
     else if (gen_page((ref - 1) / PS, want, FALSE) != HV_PAGE_DATA || memcmp(want, buf, PS))
         m->ref_bad = "ref names another page";
     return rnd_write(s, off, buf, len, err);
+}
+
+/* Counts, then writes the zeros as write_at would. */
+static gboolean zeros_write(struct hv_sink *s, uint64_t off, uint64_t len, GError **err)
+{
+    struct mem_sink *m = (struct mem_sink *)s;
+    m->n_zero_calls++;
+    m->zero_bytes += len;
+    return hv_sink_write_zero_bytes(s, off, len, err);
 }
 
 static gboolean no_flush(struct hv_sink *s, GError **err)
@@ -561,6 +572,60 @@ static void elf_plain(void)
     g_byte_array_free(f, TRUE);
 }
 
+/* Zero and absent pages reach the sink as write_zeros (which may leave a
+ * hole), never as bytes; the file reads the same. */
+static void elf_write_zeros(void)
+{
+    struct guest g;
+    guest_init(&g, small_ranges, G_N_ELEMENTS(small_ranges));
+    struct mem_sink *m = sink_new(FALSE, G_MAXUINT64);
+    m->base.write_zeros = zeros_write;
+    struct hv_writer_config cfg = {HV_CODEC_ZLIB, FALSE};
+    GError *err = NULL;
+    struct hv_writer *w = hv_elf_writer_ops.create(&m->base, g.ranges, g.n, &g.meta, &cfg, &err);
+    g_assert_no_error(err);
+    feed(&hv_elf_writer_ops, w, &g, NULL, TRUE);
+    g_assert_true(hv_elf_writer_ops.finish(w, &err));
+    g_assert_no_error(err);
+    hv_elf_writer_ops.destroy(w);
+    uint64_t n_zero = 0;
+    uint8_t page[PS];
+    for (size_t r = 0; r < g.n; r++)
+        for (uint64_t pfn = g.ranges[r].start / PS;
+             pfn < (g.ranges[r].start + g.ranges[r].size) / PS; pfn++)
+            n_zero += gen_page(pfn, page, TRUE) != HV_PAGE_DATA;
+    g_assert_cmpuint(n_zero, >, 0);
+    g_assert_cmpuint(m->zero_bytes, ==, n_zero * PS);
+    check_elf(m->bytes, &g, FALSE);
+    GByteArray *plain = write_elf(&g, NULL);
+    g_assert_cmpmem(m->bytes->data, m->bytes->len, plain->data, plain->len);
+    g_byte_array_free(plain, TRUE);
+    sink_free(m);
+}
+
+/* kdump's one stored zero page is one write_zeros. */
+static void kdump_write_zeros(void)
+{
+    struct guest g;
+    guest_init(&g, small_ranges, G_N_ELEMENTS(small_ranges));
+    struct mem_sink *m = sink_new(TRUE, G_MAXUINT64);
+    m->base.write_zeros = zeros_write;
+    struct hv_writer_config cfg = {HV_CODEC_ZSTD, TRUE};
+    GError *err = NULL;
+    struct hv_codec *c = hv_codec_by_id(HV_CODEC_ZSTD)->create(NULL);
+    struct hv_writer *w = hv_kdump_writer_ops.create(&m->base, g.ranges, g.n, &g.meta, &cfg, &err);
+    g_assert_no_error(err);
+    feed(&hv_kdump_writer_ops, w, &g, c, FALSE);
+    g_assert_true(hv_kdump_writer_ops.finish(w, &err));
+    g_assert_no_error(err);
+    hv_kdump_writer_ops.destroy(w);
+    c->ops->destroy(c);
+    g_assert_cmpuint(m->n_zero_calls, ==, 1);
+    g_assert_cmpuint(m->zero_bytes, ==, PS);
+    check_kdump(m->bytes, &g, HV_CODEC_ZSTD, TRUE, FALSE);
+    sink_free(m);
+}
+
 static void elf_vaddrs(void)
 {
     struct guest g;
@@ -670,7 +735,9 @@ int main(int argc, char **argv)
     g_test_add_func("/kdump/many-pages", kdump_many_pages);
     g_test_add_func("/kdump/flat", kdump_flat);
     g_test_add_func("/kdump/errors", kdump_errors);
+    g_test_add_func("/kdump/write-zeros", kdump_write_zeros);
     g_test_add_func("/elf/plain", elf_plain);
+    g_test_add_func("/elf/write-zeros", elf_write_zeros);
     g_test_add_func("/elf/vaddrs", elf_vaddrs);
     g_test_add_func("/elf/xnum", elf_xnum);
     g_test_add_func("/elf/order-error", elf_order_error);
