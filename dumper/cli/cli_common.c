@@ -111,6 +111,8 @@ int hv_cli_exit_code(const GError *err)
         return HV_EXIT_FAILURE;
     if (g_error_matches(err, HV_ERROR, HV_ERROR_CANCELLED))
         return HV_EXIT_CANCELLED;
+    /* Only the user's own mistakes are "bad usage": a broken invariant
+     * (HV_ERROR_INTERNAL) is a bug in hvdump and exits 1 like any failure. */
     if (g_error_matches(err, HV_ERROR, HV_ERROR_INVALID))
         return HV_EXIT_USAGE;
     return HV_EXIT_FAILURE;

@@ -75,7 +75,7 @@ static struct hv_output *open_output(const struct hv_job_opts *opts, GError **er
     if (opts->output_fd >= 0)
         return hv_output_open_fd(opts->output_fd, err);
     if (!opts->output_path) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "no output given");
+        hv_error_internal(err, "no output given");
         return NULL;
     }
     return hv_output_open_path(opts->output_path, opts->force, err);
@@ -106,8 +106,8 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
             if (gpa >= src->blocks[i].gpa && gpa - src->blocks[i].gpa < src->blocks[i].size)
                 b = &src->blocks[i];
         if (!b) {
-            g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
-                        "internal error: raw page at 0x%" G_GINT64_MODIFIER "x is in no block",
+            hv_error_internal(err,
+                        "raw page at 0x%" G_GINT64_MODIFIER "x is in no block",
                         gpa);
             return FALSE;
         }
@@ -155,7 +155,7 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         goto fail;
     }
     if (meta->page_size && meta->page_size != src->page_size) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+        hv_error_internal(err,
                     "page size mismatch: source %u, dump metadata %u",
                     src->page_size, meta->page_size);
         goto fail;

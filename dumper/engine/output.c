@@ -409,8 +409,8 @@ static gboolean write_plain(struct hv_output *o, uint64_t off, const void *data,
     if (o->cur.len)
         queue_run(o);   /* what follows a deferred run starts a new buffer */
     if (!s->random_access && off != s->next_offset) {
-        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
-                    "internal error: out-of-order write at %" G_GUINT64_FORMAT
+        hv_error_internal(err,
+                    "out-of-order write at %" G_GUINT64_FORMAT
                     " (expected %" G_GUINT64_FORMAT ") to the stream %s",
                     off, s->next_offset, o->name);
         return FALSE;
@@ -596,9 +596,7 @@ static int open_partial(struct hv_output *o, GError **err)
         }
         int e = errno;
         if (e != EEXIST || attempt > 0) {
-            g_set_error(err, HV_ERROR,
-                        (e == EACCES || e == EPERM) ? HV_ERROR_PERMISSION : HV_ERROR_IO,
-                        "cannot create %s: %s", o->partial, g_strerror(e));
+            hv_error_from_errno(err, e, "cannot create %s: %s", o->partial, g_strerror(e));
             return -1;
         }
         int old = open(o->partial, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
