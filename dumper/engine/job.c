@@ -11,33 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-gboolean hv_format_parse(const char *name, const struct hv_writer_ops **wops,
-                         enum hv_codec_id *codec, GError **err)
-{
-    static const struct {
-        const char *name;
-        gboolean kdump;
-        enum hv_codec_id codec;
-    } formats[] = {
-        {"elf", FALSE, HV_CODEC_ZSTD},
-        {"kdump-zlib", TRUE, HV_CODEC_ZLIB},
-        {"kdump-lzo", TRUE, HV_CODEC_LZO},
-        {"kdump-snappy", TRUE, HV_CODEC_SNAPPY},
-        {"kdump-zstd", TRUE, HV_CODEC_ZSTD},
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
-        if (name && strcmp(name, formats[i].name) == 0) {
-            *wops = formats[i].kdump ? &hv_kdump_writer_ops : &hv_elf_writer_ops;
-            *codec = formats[i].codec;
-            return TRUE;
-        }
-    }
-    g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                "unknown format '%s' (elf, kdump-zlib, kdump-lzo, kdump-snappy, kdump-zstd)",
-                name ? name : "");
-    return FALSE;
-}
-
 /* What a job holds while it runs; torn down in one place. */
 struct job {
     struct hv_output *out;

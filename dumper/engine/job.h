@@ -8,12 +8,10 @@
 #include "dumper/engine/pipeline.h"
 #include "dumper/engine/progress.h"
 #include "formats/dump_meta.h"
+#include "formats/format_table.h" /* hv_format_parse(), the format names */
 #include "guest-mem/source.h"
 
-/* "elf", "kdump-zlib", "kdump-lzo", "kdump-snappy", "kdump-zstd". */
-gboolean hv_format_parse(const char *name, const struct hv_writer_ops **wops,
-                         enum hv_codec_id *codec, GError **err);
-#define HV_DEFAULT_FORMAT "kdump-zstd"
+#define HV_DEFAULT_FORMAT "kdump-zstd" /* a name in formats/format_table.c */
 
 struct hv_job_opts {
     const char *output_path;  /* "-" = stdout; ignored when output_fd >= 0 */
