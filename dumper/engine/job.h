@@ -48,7 +48,13 @@ struct hv_job_result {
  * process that dies without handlers (the guardian). */
 char *hv_job_partial_path(const struct hv_job_opts *opts);
 
-/* Writes the dump.  On failure nothing is left at the output path. */
+/* Writes the dump.  On failure nothing is left at the output path.
+ * Errors: HV_ERROR_INVALID (unknown format, --flat with ELF, a source with
+ * no memory, hv_output_open_* refusing the output), HV_ERROR_EXISTS,
+ * HV_ERROR_PERMISSION, HV_ERROR_NOSPACE, HV_ERROR_PIPE, HV_ERROR_IO (the
+ * output), HV_ERROR_CANCELLED (*cancel set), the source's read errors
+ * (HV_ERROR_GUEST, HV_ERROR_PERMISSION, HV_ERROR_CORRUPT, HV_ERROR_IO),
+ * HV_ERROR_UNSUPPORTED (page size), HV_ERROR_INTERNAL (a bug). */
 gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
                     const struct hv_job_opts *opts, struct hv_job_result *res,
                     GError **err);
