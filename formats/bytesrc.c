@@ -312,9 +312,7 @@ struct hv_bytesrc *hv_bytesrc_open(const char *path, GError **err)
     f->base.close = file_close;
     f->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (f->fd < 0) {
-        g_set_error(err, HV_ERROR,
-                    errno == EACCES || errno == EPERM ? HV_ERROR_PERMISSION : HV_ERROR_IO,
-                    "cannot open: %s", g_strerror(errno));
+        hv_error_from_errno(err, errno, "cannot open: %s", g_strerror(errno));
         goto fail;
     }
     if (fstat(f->fd, &st) < 0) {

@@ -152,7 +152,7 @@ static gboolean locate(struct hv_writer *w, uint64_t pfn, GError **err)
         w->cur++;
     if (w->cur >= w->n_ranges || addr < w->ranges[w->cur].start ||
         w->range_off[w->cur] + (addr - w->ranges[w->cur].start) != w->pos) {
-        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+        hv_error_internal(err,
                     "ELF writer: page 0x%" G_GINT64_MODIFIER "x is not the next page due",
                     pfn);
         return FALSE;
@@ -174,7 +174,7 @@ static gboolean elf_put_pages(struct hv_writer *w, uint64_t pfn,
             return FALSE;
         if (p->kind == HV_PAGE_DATA) {
             if (p->flags != 0 || p->size != ps) {
-                g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                hv_error_internal(err,
                             "ELF writer got a compressed or short page (pfn 0x%"
                             G_GINT64_MODIFIER "x)", pfn + i);
                 return FALSE;
@@ -195,7 +195,7 @@ static gboolean elf_put_pages(struct hv_writer *w, uint64_t pfn,
 static gboolean elf_finish(struct hv_writer *w, GError **err)
 {
     if (w->pos != w->end) {
-        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+        hv_error_internal(err,
                     "ELF writer finished with %" G_GUINT64_FORMAT " bytes of page data missing",
                     w->end - w->pos);
         return FALSE;

@@ -139,7 +139,7 @@ static gboolean check_order(struct hv_writer *w, uint64_t pfn, GError **err)
             w->next_pfn = w->ranges[w->cur].start / w->ps;
     }
     if (w->cur >= w->n_ranges || pfn != w->next_pfn) {
-        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+        hv_error_internal(err,
                     "kdump writer: page 0x%" G_GINT64_MODIFIER "x is not the next page due",
                     pfn);
         return FALSE;
@@ -177,7 +177,7 @@ static gboolean kdump_put_pages(struct hv_writer *w, uint64_t pfn,
         default:
             if ((p->flags == 0 && p->size != w->ps) ||
                 (p->flags != 0 && p->flags != codec_flag) || p->size == 0) {
-                g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                hv_error_internal(err,
                             "kdump writer got page 0x%" G_GINT64_MODIFIER
                             "x with flags 0x%x and size %u", pfn + i, p->flags, p->size);
                 return FALSE;
@@ -276,11 +276,11 @@ static struct hv_writer *kdump_create(struct hv_sink *sink,
     if (!hv_writer_check_inputs(ranges, n_ranges, meta, err))
         return NULL;
     if (!codec) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "unknown compression %d", (int)cfg->codec);
+        hv_error_internal(err, "unknown compression %d", (int)cfg->codec);
         return NULL;
     }
     if (!sink->random_access) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+        hv_error_internal(err,
                     "kdump output needs a seekable file or the flattened format");
         return NULL;
     }
@@ -326,7 +326,7 @@ static gboolean kdump_finish(struct hv_writer *w, GError **err)
 {
 
     if (w->n_ranges && (w->cur < w->n_ranges - 1 || w->next_pfn != w->max_pfn)) {
-        g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
+        hv_error_internal(err,
                     "kdump writer finished before page 0x%" G_GINT64_MODIFIER "x",
                     w->next_pfn);
         return FALSE;

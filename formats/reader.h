@@ -49,7 +49,9 @@ struct hv_dump_info {
 struct hv_dump;
 
 /* Opens and validates the structure (headers, notes, bitmaps, segment table)
- * without reading page data.  Errors: HV_ERROR_IO, HV_ERROR_CORRUPT. */
+ * without reading page data.  Errors: HV_ERROR_IO, HV_ERROR_PERMISSION
+ * (cannot open), HV_ERROR_CORRUPT (malformed or truncated), HV_ERROR_UNSUPPORTED
+ * (a valid dump we do not read: another ELF class or machine, page size). */
 struct hv_dump *hv_dump_open(const char *path, GError **err);
 const struct hv_dump_info *hv_dump_info(struct hv_dump *d);
 /* The guest-physical RAM ranges (ELF: the RAM PT_LOADs, not the kernel-text
@@ -58,7 +60,10 @@ const struct hv_range *hv_dump_ranges(struct hv_dump *d, size_t *n);
 
 enum hv_read_status { HV_READ_ERROR = -1, HV_READ_OK = 0, HV_READ_ABSENT = 1 };
 /* Reads page pfn into buf (page_size bytes), decompressing.  ABSENT: the
- * pfn is outside every range or not dumped (2nd bitmap clear); buf zeroed. */
+ * pfn is outside every range or not dumped (2nd bitmap clear); buf zeroed.
+ * Errors (HV_READ_ERROR): HV_ERROR_IO, HV_ERROR_CORRUPT (bad descriptor or
+ * data that does not decompress), HV_ERROR_UNSUPPORTED (a compression we
+ * have no codec for), HV_ERROR_INTERNAL. */
 enum hv_read_status hv_dump_read_page(struct hv_dump *d, uint64_t pfn,
                                       void *buf, GError **err);
 /* The first pfn >= pfn whose page may hold data stored in the file, or
@@ -69,7 +74,7 @@ enum hv_read_status hv_dump_read_page(struct hv_dump *d, uint64_t pfn,
  * them arithmetically.  kdump: pfn itself (every present page is stored). */
 uint64_t hv_dump_next_data_pfn(struct hv_dump *d, uint64_t pfn);
 /* Checks every structure and decompresses every page; the first problem is
- * the error.  progress_cb may be NULL. */
+ * the error (the codes of hv_dump_read_page).  progress_cb may be NULL. */
 gboolean hv_dump_verify(struct hv_dump *d, void (*progress_cb)(uint64_t done, uint64_t total, void *ud),
                         void *ud, GError **err);
 void hv_dump_close(struct hv_dump *d);

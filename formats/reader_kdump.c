@@ -258,7 +258,7 @@ static struct hv_codec *get_codec(struct kdump_priv *p, uint32_t flag, GError **
             return p->codec[i];
         }
     }
-    g_set_error(err, HV_ERROR, HV_ERROR_FAILED, "too many codecs");
+    hv_error_internal(err, "too many codecs");
     return NULL;
 }
 

@@ -54,18 +54,24 @@ struct hv_writer_ops {
      * bitmaps from the kernel's memory map; ELF keeps every block QEMU
      * dumps (ROM, VRAM included), as dump-guest-memory does. */
     gboolean ram_only;
-    /* Validates inputs and may write headers.  ranges are sorted, disjoint. */
+    /* Validates inputs and may write headers.  ranges are sorted, disjoint.
+     * Errors: HV_ERROR_UNSUPPORTED (page size over 64 KiB), HV_ERROR_INTERNAL
+     * (ranges unsorted/unaligned, an unknown codec, kdump on a sequential
+     * sink), or whatever the sink's write reports. */
     struct hv_writer *(*create)(struct hv_sink *sink,
                                 const struct hv_range *ranges, size_t n_ranges,
                                 const struct hv_dump_meta *meta,
                                 const struct hv_writer_config *cfg,
                                 GError **err);
     /* pages[0..n) are pfn, pfn+1, ...; all inside one range; calls come in
-     * increasing pfn order and together cover every range exactly once. */
+     * increasing pfn order and together cover every range exactly once.
+     * Errors: HV_ERROR_INTERNAL when that contract is broken (or ELF gets a
+     * compressed page), else whatever the sink's write reports. */
     gboolean (*put_pages)(struct hv_writer *w, uint64_t pfn,
                           const struct hv_page_out *pages, size_t n,
                           GError **err);
-    /* Writes what is left (bitmaps, headers).  Does not flush the sink. */
+    /* Writes what is left (bitmaps, headers).  Does not flush the sink.
+     * Errors: HV_ERROR_INTERNAL (pages left unwritten), else the sink's. */
     gboolean (*finish)(struct hv_writer *w, GError **err);
     void (*destroy)(struct hv_writer *w);
 };

@@ -199,7 +199,7 @@ static char *mon_qmp(struct gm_monitor *m, const char *command_json, GError **er
                          ? json_object_get_member(json_node_get_object(cmd), "arguments") : NULL;
     if (!exe || !JSON_NODE_HOLDS_VALUE(exe) || json_node_get_value_type(exe) != G_TYPE_STRING ||
         (argn && !JSON_NODE_HOLDS_OBJECT(argn))) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "not a QMP command: %s", command_json);
+        hv_error_internal(err, "not a QMP command: %s", command_json);
         g_clear_error(&lerr);
         if (cmd)
             json_node_unref(cmd);

@@ -17,20 +17,26 @@ struct qmp_client;
 
 /* Connects, reads the greeting and negotiates capabilities.  A socket that
  * answers with something else is "not a QMP socket"; one that says nothing
- * within timeout_ms is busy (QEMU serves one client at a time) or not QEMU. */
+ * within timeout_ms is busy (QEMU serves one client at a time) or not QEMU.
+ * Errors: HV_ERROR_PERMISSION (the socket refuses us), HV_ERROR_GUEST
+ * (cannot connect, no greeting, not QMP, negotiation failed). */
 struct qmp_client *qmp_connect(const char *path, unsigned timeout_ms, GError **err);
 void qmp_close(struct qmp_client *c);
 
 /* Runs a command; args may be NULL (not consumed).  Returns the "return"
  * member (caller unrefs) or NULL with err: a QMP error becomes HV_ERROR_GUEST
- * "CMD: DESC (CLASS)" and qmp_last_error_class() says CLASS. */
+ * "CMD: DESC (CLASS)" and qmp_last_error_class() says CLASS; a lost
+ * connection, a timeout or a malformed reply is HV_ERROR_GUEST too. */
 JsonNode *qmp_execute(struct qmp_client *c, const char *command, JsonObject *args,
                       GError **err);
 const char *qmp_last_error_class(const struct qmp_client *c);
-/* human-monitor-command: the HMP output text (g_free). */
+/* human-monitor-command: the HMP output text (g_free).  Errors as
+ * qmp_execute.  The monitor's qmp() op adds HV_ERROR_INTERNAL for a command
+ * text that is not a QMP command object (ours are literals). */
 char *qmp_hmp(struct qmp_client *c, const char *command_line, GError **err);
 
-/* Reads events already waiting on the socket without blocking. */
+/* Reads events already waiting on the socket without blocking.
+ * Errors: HV_ERROR_GUEST (the connection broke). */
 gboolean qmp_poll_events(struct qmp_client *c, GError **err);
 /* Whether an event of that name was received since connect (or clear). */
 gboolean qmp_event_seen(const struct qmp_client *c, const char *name);

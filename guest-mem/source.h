@@ -26,7 +26,11 @@ struct gm_source_ops {
      * bytes in buf are zero), GM_PAGE_ZERO for a page the source knows is all
      * zero without reading it (its bytes in buf are NOT written: skipping
      * the copy is the point), GM_PAGE_READ otherwise.  With absent NULL,
-     * every byte of buf is written. */
+     * every byte of buf is written.  Errors: HV_ERROR_GUEST (QEMU went away
+     * or its memory cannot be read), HV_ERROR_PERMISSION (no
+     * CAP_SYS_PTRACE), HV_ERROR_IO or HV_ERROR_CORRUPT (a file or vmcore
+     * behind the source), HV_ERROR_INTERNAL (the range is not inside one
+     * block). */
     gboolean (*read)(struct gm_source *s, uint64_t gpa, size_t n_pages,
                      uint8_t *buf, uint8_t *absent, GError **err);
     /* Optional zero-copy access: a pointer to the n_pages at gpa, valid until
@@ -56,7 +60,10 @@ static inline void gm_source_close(struct gm_source *s)
 
 /* Raw memory images: specs are "FILE@GPA" (GPA decimal or 0x-hex, optional
  * K/M/G suffix).  Each file must be a non-empty multiple of page_size, GPAs
- * page aligned, ranges must not overlap.  Files are mapped read-only. */
+ * page aligned, ranges must not overlap.  Files are mapped read-only.
+ * Errors: HV_ERROR_INVALID (a bad spec, a file that is not a non-empty
+ * multiple of page_size, overlapping ranges, no spec), HV_ERROR_PERMISSION
+ * or HV_ERROR_IO (cannot open or map), HV_ERROR_INTERNAL (bad page_size). */
 struct gm_source *gm_source_image_open(const char *const *specs, size_t n_specs,
                                        uint32_t page_size, GError **err);
 

@@ -93,7 +93,7 @@ static gboolean image_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
 {
     const struct image *im = find_image((struct image_source *)s, gpa, n_pages);
     if (!im) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+        hv_error_internal(err,
                     "guest-physical range 0x%" G_GINT64_MODIFIER "x (+%zu pages) is not in any image",
                     gpa, n_pages);
         return FALSE;
@@ -174,8 +174,7 @@ static gboolean open_one(const char *spec, uint32_t page_size, struct image *im,
     int fd = open(im->file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        g_set_error(err, HV_ERROR, (e == EACCES || e == EPERM) ? HV_ERROR_PERMISSION : HV_ERROR_IO,
-                    "%s: %s", im->file, g_strerror(e));
+        hv_error_from_errno(err, e, "%s: %s", im->file, g_strerror(e));
         return FALSE;
     }
     struct stat st;
@@ -219,7 +218,7 @@ struct gm_source *gm_source_image_open(const char *const *specs, size_t n_specs,
         return NULL;
     }
     if (page_size == 0 || (page_size & (page_size - 1))) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "bad page size %u", page_size);
+        hv_error_internal(err, "bad page size %u", page_size);
         return NULL;
     }
     struct image_source *is = g_new0(struct image_source, 1);

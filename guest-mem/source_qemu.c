@@ -207,7 +207,7 @@ static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
     if (absent)
         memset(absent, 0, n_pages);
     if (gpa < b->gpa || gpa - b->gpa + len > b->size) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+        hv_error_internal(err,
                     "read of %zu pages at 0x%" PRIx64 " is outside one RAM block", n_pages, gpa);
         return FALSE;
     }

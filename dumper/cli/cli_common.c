@@ -14,6 +14,22 @@ void hv_cli_output_opts_init(struct hv_cli_output_opts *o)
     *o = (struct hv_cli_output_opts){.fd = -1};
 }
 
+/* "--format"'s help, the names from formats/format_table.c.  GOption keeps
+ * the pointer, not a copy, so it is built once and lives as long as the
+ * process. */
+static const char *format_help(void)
+{
+    static gsize once;
+    static char *text;
+    if (g_once_init_enter(&once)) {
+        char *names = hv_format_names(" or ");
+        text = g_strdup_printf("%s (default %s)", names, HV_DEFAULT_FORMAT);
+        g_free(names);
+        g_once_init_leave(&once, 1);
+    }
+    return text;
+}
+
 void hv_cli_add_output_options(GOptionContext *ctx, struct hv_cli_output_opts *o)
 {
     /* g_option_context_add_main_entries copies the array. */
@@ -21,9 +37,7 @@ void hv_cli_add_output_options(GOptionContext *ctx, struct hv_cli_output_opts *o
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
          "Write the dump to PATH (\"-\" = standard output)", "PATH"},
         {"fd", 0, 0, G_OPTION_ARG_INT, &o->fd, "Write the dump to open file descriptor N", "N"},
-        {"format", 0, 0, G_OPTION_ARG_STRING, &o->format,
-         "elf, kdump-zlib, kdump-lzo, kdump-snappy or kdump-zstd (default " HV_DEFAULT_FORMAT ")",
-         "FORMAT"},
+        {"format", 0, 0, G_OPTION_ARG_STRING, &o->format, format_help(), "FORMAT"},
         {"flat", 0, 0, G_OPTION_ARG_NONE, &o->flat,
          "Write the flattened kdump container even to a file", NULL},
         {"keep-zero", 0, 0, G_OPTION_ARG_NONE, &o->keep_zero,
@@ -111,6 +125,8 @@ int hv_cli_exit_code(const GError *err)
         return HV_EXIT_FAILURE;
     if (g_error_matches(err, HV_ERROR, HV_ERROR_CANCELLED))
         return HV_EXIT_CANCELLED;
+    /* Only the user's own mistakes are "bad usage": a broken invariant
+     * (HV_ERROR_INTERNAL) is a bug in hvdump and exits 1 like any failure. */
     if (g_error_matches(err, HV_ERROR, HV_ERROR_INVALID))
         return HV_EXIT_USAGE;
     return HV_EXIT_FAILURE;

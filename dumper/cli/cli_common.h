@@ -56,7 +56,8 @@ void hv_cli_output_opts_clear(struct hv_cli_output_opts *o);
 /* "hvdump: CMD: message" on stderr. */
 void hv_cli_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* HV_EXIT_CANCELLED for HV_ERROR_CANCELLED, HV_EXIT_USAGE for
- * HV_ERROR_INVALID, else HV_EXIT_FAILURE. */
+ * HV_ERROR_INVALID (the user's mistake), else HV_EXIT_FAILURE: an
+ * HV_ERROR_INTERNAL (a bug) included. */
 int hv_cli_exit_code(const GError *err);
 /* One summary line on stderr, only when progress is "bar", or "auto" with
  * stderr on a TTY (quiet otherwise). */

@@ -10,6 +10,7 @@
 #include "dumper/cli/cli.h"
 #include "dumper/cli/cli_common.h"
 #include "formats/codec.h"
+#include "formats/format_table.h"
 #include "formats/reader.h"
 #include "formats/vmcoreinfo.h"
 
@@ -21,15 +22,19 @@ struct info_facts {
     char *osrelease, *pagesize, *crashtime; /* from VMCOREINFO, or NULL */
 };
 
+/* The codec of the first compressing format (table order: zlib, lzo,
+ * snappy, zstd) whose kdump flag is among bits, "none" when there is none. */
 static const char *compression_name(uint32_t bits)
 {
-    static const struct { uint32_t flag; const char *name; } names[] = {
-        { HV_KDUMP_ZLIB, "zlib" }, { HV_KDUMP_LZO, "lzo" },
-        { HV_KDUMP_SNAPPY, "snappy" }, { HV_KDUMP_ZSTD, "zstd" },
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-        if (bits & names[i].flag)
-            return names[i].name;
+    size_t n;
+    const struct hv_format *f = hv_format_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (!f[i].writer->compresses)
+            continue;
+        const struct hv_codec_ops *c = hv_codec_by_id(f[i].codec);
+        if (bits & c->kdump_flag)
+            return c->name;
+    }
     return "none";
 }
 

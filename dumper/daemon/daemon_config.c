@@ -57,7 +57,8 @@ const char *hvd_after_name(enum hvd_after a)
 
 const char *hvd_format_ext(const char *format)
 {
-    return g_strcmp0(format, "elf") == 0 ? "elf" : "kdump";
+    const struct hv_format *f = hv_format_find(format, NULL);
+    return f ? f->ext : "kdump";
 }
 
 static const char *const daemon_keys[] = { "uri", "spool", "socket", "socket-group", NULL };

@@ -45,7 +45,8 @@ void hvd_config_clear(struct hvd_config *c);
 
 /* TRUE when name matches one of the domains= globs (or the list is empty). */
 gboolean hvd_config_domain_matches(const struct hvd_config *c, const char *name);
-/* File extension for a format: "elf" or "kdump". */
+/* File extension for a format, from formats/format_table.c ("elf" or
+ * "kdump"); "kdump" for a name the table does not know. */
 const char *hvd_format_ext(const char *format);
 
 #endif

@@ -296,7 +296,7 @@ guint hvd_jobs_start(struct hvd_jobs *j, const struct hvd_job_request *r, GError
     struct job *other = g_hash_table_lookup(j->running, r->domain);
 
     if (other) {
-        g_set_error(err, HV_ERROR, HV_ERROR_EXISTS,
+        g_set_error(err, HV_ERROR, HV_ERROR_BUSY,
                     "domain '%s' already has a dump running (id %u)", r->domain, other->id);
         return 0;
     }
@@ -448,9 +448,9 @@ gboolean hvd_jobs_cancel(struct hvd_jobs *j, guint id, const char *domain, GErro
         }
     }
     if (id)
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "no running dump with id %u", id);
+        g_set_error(err, HV_ERROR, HV_ERROR_NOT_FOUND, "no running dump with id %u", id);
     else
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "no running dump of domain '%s'",
+        g_set_error(err, HV_ERROR, HV_ERROR_NOT_FOUND, "no running dump of domain '%s'",
                     domain ? domain : "");
     return FALSE;
 }

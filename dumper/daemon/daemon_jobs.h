@@ -34,16 +34,18 @@ struct hvd_job_request {
     gboolean apply_after;     /* run after= once dumped */
 };
 
-/* Starts a job; returns its id (> 0), or 0 with err (HV_ERROR_EXISTS when
- * the domain already has a dump running, HV_ERROR_INVALID for a bad path or
- * format). */
+/* Starts a job; returns its id (> 0), or 0 with err.
+ * Errors: HV_ERROR_BUSY (the domain already has a dump running: hvdumpd
+ * answers "Busy" on this code), HV_ERROR_INVALID (a bad path or format),
+ * HV_ERROR_EXISTS (path or its sidecar exists, no free automatic name),
+ * HV_ERROR_PERMISSION (path through a symlink), HV_ERROR_IO (spool). */
 guint hvd_jobs_start(struct hvd_jobs *j, const struct hvd_job_request *r, GError **err);
 /* Running and finished jobs as a JSON array (the query-dumps reply). */
 JsonNode *hvd_jobs_query(struct hvd_jobs *j);
 /* The job as a JSON object, or NULL when unknown. */
 JsonNode *hvd_jobs_describe(struct hvd_jobs *j, guint id);
-/* Cancels by id (id > 0) or by domain name; HV_ERROR_INVALID when nothing
- * running matches. */
+/* Cancels by id (id > 0) or by domain name.
+ * Errors: HV_ERROR_NOT_FOUND when nothing running matches. */
 gboolean hvd_jobs_cancel(struct hvd_jobs *j, guint id, const char *domain, GError **err);
 guint hvd_jobs_n_running(struct hvd_jobs *j);
 

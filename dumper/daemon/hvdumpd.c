@@ -74,8 +74,7 @@ static JsonNode *op_dump(void *ud, const char *domain, const char *format, const
         id = start_dump(d, dom, path, format, "request", err);
     virDomainFree(dom);
     if (!id) {
-        if (err && *err && (*err)->code == HV_ERROR_EXISTS &&
-            g_str_has_prefix((*err)->message, "domain '"))
+        if (err && *err && g_error_matches(*err, HV_ERROR, HV_ERROR_BUSY))
             *cls = HVD_ERR_BUSY;
         return NULL;
     }

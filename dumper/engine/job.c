@@ -11,33 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-gboolean hv_format_parse(const char *name, const struct hv_writer_ops **wops,
-                         enum hv_codec_id *codec, GError **err)
-{
-    static const struct {
-        const char *name;
-        gboolean kdump;
-        enum hv_codec_id codec;
-    } formats[] = {
-        {"elf", FALSE, HV_CODEC_ZSTD},
-        {"kdump-zlib", TRUE, HV_CODEC_ZLIB},
-        {"kdump-lzo", TRUE, HV_CODEC_LZO},
-        {"kdump-snappy", TRUE, HV_CODEC_SNAPPY},
-        {"kdump-zstd", TRUE, HV_CODEC_ZSTD},
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
-        if (name && strcmp(name, formats[i].name) == 0) {
-            *wops = formats[i].kdump ? &hv_kdump_writer_ops : &hv_elf_writer_ops;
-            *codec = formats[i].codec;
-            return TRUE;
-        }
-    }
-    g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                "unknown format '%s' (elf, kdump-zlib, kdump-lzo, kdump-snappy, kdump-zstd)",
-                name ? name : "");
-    return FALSE;
-}
-
 /* What a job holds while it runs; torn down in one place. */
 struct job {
     struct hv_output *out;
@@ -99,7 +72,7 @@ static struct hv_output *open_output(const struct hv_job_opts *opts, GError **er
     if (opts->output_fd >= 0)
         return hv_output_open_fd(opts->output_fd, err);
     if (!opts->output_path) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "no output given");
+        hv_error_internal(err, "no output given");
         return NULL;
     }
     return hv_output_open_path(opts->output_path, opts->force, err);
@@ -130,8 +103,8 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
             if (gpa >= src->blocks[i].gpa && gpa - src->blocks[i].gpa < src->blocks[i].size)
                 b = &src->blocks[i];
         if (!b) {
-            g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
-                        "internal error: raw page at 0x%" G_GINT64_MODIFIER "x is in no block",
+            hv_error_internal(err,
+                        "raw page at 0x%" G_GINT64_MODIFIER "x is in no block",
                         gpa);
             return FALSE;
         }
@@ -221,7 +194,7 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
         goto fail;
     }
     if (meta->page_size && meta->page_size != src->page_size) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+        hv_error_internal(err,
                     "page size mismatch: source %u, dump metadata %u",
                     src->page_size, meta->page_size);
         goto fail;

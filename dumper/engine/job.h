@@ -8,12 +8,10 @@
 #include "dumper/engine/pipeline.h"
 #include "dumper/engine/progress.h"
 #include "formats/dump_meta.h"
+#include "formats/format_table.h" /* hv_format_parse(), the format names */
 #include "guest-mem/source.h"
 
-/* "elf", "kdump-zlib", "kdump-lzo", "kdump-snappy", "kdump-zstd". */
-gboolean hv_format_parse(const char *name, const struct hv_writer_ops **wops,
-                         enum hv_codec_id *codec, GError **err);
-#define HV_DEFAULT_FORMAT "kdump-zstd"
+#define HV_DEFAULT_FORMAT "kdump-zstd" /* a name in formats/format_table.c */
 
 struct hv_job_opts {
     const char *output_path;  /* "-" = stdout; ignored when output_fd >= 0 */
@@ -50,7 +48,13 @@ struct hv_job_result {
  * process that dies without handlers (the guardian). */
 char *hv_job_partial_path(const struct hv_job_opts *opts);
 
-/* Writes the dump.  On failure nothing is left at the output path. */
+/* Writes the dump.  On failure nothing is left at the output path.
+ * Errors: HV_ERROR_INVALID (unknown format, --flat with ELF, a source with
+ * no memory, hv_output_open_* refusing the output), HV_ERROR_EXISTS,
+ * HV_ERROR_PERMISSION, HV_ERROR_NOSPACE, HV_ERROR_PIPE, HV_ERROR_IO (the
+ * output), HV_ERROR_CANCELLED (*cancel set), the source's read errors
+ * (HV_ERROR_GUEST, HV_ERROR_PERMISSION, HV_ERROR_CORRUPT, HV_ERROR_IO),
+ * HV_ERROR_UNSUPPORTED (page size), HV_ERROR_INTERNAL (a bug). */
 gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
                     const struct hv_job_opts *opts, struct hv_job_result *res,
                     GError **err);

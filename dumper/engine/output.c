@@ -35,10 +35,9 @@ static gboolean check_order(struct hv_output *o, uint64_t off, GError **err)
     struct hv_sink *s = &o->sink;
     if (s->random_access || off == s->next_offset)
         return TRUE;
-    g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
-                "internal error: out-of-order write at %" G_GUINT64_FORMAT
-                " (expected %" G_GUINT64_FORMAT ") to the stream %s",
-                off, s->next_offset, hv_output_file_name(o->file));
+    hv_error_internal(err, "out-of-order write at %" G_GUINT64_FORMAT
+                      " (expected %" G_GUINT64_FORMAT ") to the stream %s",
+                      off, s->next_offset, hv_output_file_name(o->file));
     return FALSE;
 }
 

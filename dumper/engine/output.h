@@ -12,15 +12,23 @@
 
 struct hv_output;
 
+/* Errors: HV_ERROR_INVALID (empty path, missing directory, a directory),
+ * HV_ERROR_EXISTS (PATH exists without force, or PATH.partial is not ours),
+ * HV_ERROR_PERMISSION, HV_ERROR_NOSPACE, HV_ERROR_IO. */
 struct hv_output *hv_output_open_path(const char *path, gboolean force, GError **err);
-/* fd: borrowed, not closed.  Random access when it is a regular file. */
+/* fd: borrowed, not closed.  Random access when it is a regular file.
+ * Errors: HV_ERROR_INVALID (fd not open, or not for writing). */
 struct hv_output *hv_output_open_fd(int fd, GError **err);
 /* The sink writers write to (buffered; large sequential writes).  Takes
- * write_zeros: holes in a file we created, zeros written elsewhere. */
+ * write_zeros: holes in a file we created, zeros written elsewhere.  Its
+ * writes fail with HV_ERROR_NOSPACE (ENOSPC/EDQUOT), HV_ERROR_PIPE (EPIPE),
+ * HV_ERROR_IO, HV_ERROR_INTERNAL (a backwards write to a stream), or a fetch
+ * function's error. */
 struct hv_sink *hv_output_sink(struct hv_output *o);
 gboolean hv_output_is_random_access(struct hv_output *o);
 uint64_t hv_output_bytes_written(struct hv_output *o);
-/* Flush, fsync (files), rename into place.  Frees o in all cases. */
+/* Flush, fsync (files), rename into place.  Frees o in all cases.
+ * Errors: the sink's, HV_ERROR_EXISTS (PATH appeared meanwhile), HV_ERROR_IO. */
 gboolean hv_output_commit(struct hv_output *o, GError **err);
 /* Called from the writing thread when a write fails with ENOSPC or EDQUOT;
  * returns TRUE when it freed space, and the write is then retried (as
@@ -40,7 +48,8 @@ typedef gboolean (*hv_output_fetch_fn)(void *ud, uint64_t ref, uint8_t *dst, siz
  * offsets with a background thread. */
 gboolean hv_output_set_fetch(struct hv_output *o, hv_output_fetch_fn fn, void *ud);
 /* Waits until every byte written so far is on its way to disk, deferred
- * raw pages fetched; FALSE with the first write or fetch error. */
+ * raw pages fetched; FALSE with the first write or fetch error (the sink's
+ * codes, or fn's). */
 gboolean hv_output_wait_fetched(struct hv_output *o, GError **err);
 /* "PATH.partial": where a dump to PATH is written until it is complete. */
 char *hv_output_partial_path(const char *path);

@@ -141,9 +141,7 @@ static int open_partial(struct hv_output_file *f, GError **err)
         }
         int e = errno;
         if (e != EEXIST || attempt > 0) {
-            g_set_error(err, HV_ERROR,
-                        (e == EACCES || e == EPERM) ? HV_ERROR_PERMISSION : HV_ERROR_IO,
-                        "cannot create %s: %s", f->partial, g_strerror(e));
+            hv_error_from_errno(err, e, "cannot create %s: %s", f->partial, g_strerror(e));
             return -1;
         }
         int old = open(f->partial, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);

@@ -363,7 +363,7 @@ gboolean hv_pipeline_run(struct gm_source *src, const struct hv_writer_ops *wops
     if (stats)
         memset(stats, 0, sizeof(*stats));
     if (p.page_size == 0 || p.page_size % sizeof(uint64_t)) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "bad page size %u", p.page_size);
+        hv_error_internal(err, "bad page size %u", p.page_size);
         return FALSE;
     }
     if (!codec_stride(cfg->codec, p.page_size, &p.out_stride, err))

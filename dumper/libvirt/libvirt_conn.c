@@ -40,6 +40,7 @@ static int code_for_virerror(void)
     case VIR_ERR_OPERATION_DENIED:
         return HV_ERROR_PERMISSION;
     case VIR_ERR_NO_DOMAIN:
+        return HV_ERROR_NOT_FOUND;
     case VIR_ERR_OPERATION_INVALID:
         return HV_ERROR_INVALID;
     default:
@@ -103,7 +104,7 @@ virDomainPtr hv_libvirt_lookup(virConnectPtr conn, const char *which, GError **e
         dom = virDomainLookupByName(conn, which);
     virResetLastError();
     if (!dom) {
-        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+        g_set_error(err, HV_ERROR, HV_ERROR_NOT_FOUND,
                     "domain '%s' not found (by name, UUID or id)", which);
         return NULL;
     }

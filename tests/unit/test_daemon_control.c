@@ -30,7 +30,7 @@ static JsonNode *f_dump(void *ud, const char *domain, const char *format, const 
     f->last_path = g_strdup(path);
     if (!strcmp(domain, "busy")) {
         *cls = HVD_ERR_BUSY;
-        g_set_error(err, HV_ERROR, HV_ERROR_EXISTS, "already dumping");
+        g_set_error(err, HV_ERROR, HV_ERROR_BUSY, "already dumping");
         return NULL;
     }
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);
@@ -59,7 +59,7 @@ static JsonNode *f_cancel(void *ud, guint id, const char *domain, const char **c
     g_free(f->last_domain);
     f->last_domain = g_strdup(domain);
     if (id == 99) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "no running dump with id 99");
+        g_set_error(err, HV_ERROR, HV_ERROR_NOT_FOUND, "no running dump with id 99");
         return NULL;
     }
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);

@@ -127,7 +127,7 @@ static void test_sorted_map_read(void)
     g_assert_cmpuint(absent[1], ==, 0);
     g_assert_cmpuint(buf[PS + 3], ==, (uint8_t)(2 ^ (2 * PS + 3)));
     g_assert_false(s->ops->read(s, 3 * PS, 1, buf, NULL, &err));
-    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_assert_error(err, HV_ERROR, HV_ERROR_INTERNAL);
     g_clear_error(&err);
     gm_source_close(s);
     g_free(shi);
@@ -229,7 +229,7 @@ static void test_read_leaves_nothing_mapped(void)
             g_assert_cmpuint(page[b], ==, (uint8_t)((i + 5) ^ (i * PS + b)));
     }
     g_assert_false(s->ops->read(s, (uint64_t)(pages - 1) * PS, 2, page, NULL, &err));
-    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_assert_error(err, HV_ERROR, HV_ERROR_INTERNAL);
     g_clear_error(&err);
     if (!g_getenv("HVDUMP_UNDER_VALGRIND"))
         g_assert_cmpint(mapping_rss_kib(m), ==, 0);
