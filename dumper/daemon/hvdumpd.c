@@ -108,6 +108,15 @@ static const struct hvd_control_ops control_ops = {
     .cancel = op_cancel,
 };
 
+/* SIGHUP is ignored, not fatal: a daemon killed by a stray hang-up stops
+ * collecting crashes.  The configuration is read at start only. */
+static gboolean on_hangup(gpointer ud)
+{
+    (void)ud;
+    g_printerr("hvdumpd: SIGHUP ignored (restart hvdumpd to re-read its configuration)\n");
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_signal(gpointer ud)
 {
     struct daemon *d = ud;
@@ -134,6 +143,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && g_strcmp0(argv[1], "__guardian") == 0)
         return hv_guardian_main(argc - 1, argv + 1, hv_libvirt_guardian_rescue);
     setlocale(LC_ALL, "");
+    /* Before anything slow: a hang-up during start-up must not kill us. */
+    guint hup = g_unix_signal_add(SIGHUP, on_hangup, NULL);
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 1) {
         g_printerr("hvdumpd: %s\n", err ? err->message : "unexpected arguments");
@@ -187,5 +198,6 @@ int main(int argc, char **argv)
     hvd_events_free(d.events);
     g_main_loop_unref(d.loop);
     hvd_config_clear(&d.cfg);
+    g_source_remove(hup);
     return 0;
 }
