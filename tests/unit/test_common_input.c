@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* common/line_reader.c and common/json_bounds.c: the bounds every reader of
- * outside input applies. */
+/* common/line_reader.c, json_bounds.c and text_safe.c: the bounds every
+ * reader of outside input applies, and text made safe to show. */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/json_bounds.h"
 #include "common/line_reader.h"
+#include "common/text_safe.h"
 
 static GInputStream *memory(const char *data, size_t len)
 {
@@ -179,6 +181,38 @@ static void json_depth(void)
     g_free(deep);
 }
 
+static void text_safe(void)
+{
+    /* Controls escaped, a backslash doubled, bad bytes replaced, good
+     * UTF-8 kept. */
+    g_autofree char *a = hv_text_safe("6.1\x1f\xff-amd64 \x1b]0;pwned\x07\\ \xc3\xa9", -1, 200);
+    g_assert_cmpstr(a, ==, "6.1\\x1f\xef\xbf\xbd-amd64 \\x1b]0;pwned\\x07\\\\ \xc3\xa9");
+    g_assert_true(g_utf8_validate(a, -1, NULL));
+    /* Newlines forge log lines; C1 controls (U+0085, U+009B CSI) too. */
+    g_autofree char *b = hv_text_safe("x\nFAKE: y\xc2\x9b" "2J", -1, 200);
+    g_assert_cmpstr(b, ==, "x\\x0aFAKE: y\\x9b2J");
+    /* A NUL inside the given length. */
+    g_autofree char *c = hv_text_safe("a\0b", 3, 200);
+    g_assert_cmpstr(c, ==, "a\\x00b");
+    /* Cut at whole characters, marked. */
+    g_autofree char *d = hv_text_safe("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", -1, 10);
+    g_assert_cmpstr(d, ==, "\xc3\xa9\xc3\xa9\xc3\xa9...");
+    g_assert_cmpuint(strlen(d), <=, 10);
+    /* Every byte value, every length: valid UTF-8, no controls, bounded. */
+    uint8_t all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)(255 - i);
+    for (size_t len = 0; len <= sizeof all; len += 17) {
+        g_autofree char *e = hv_text_safe((const char *)all, (gssize)len, 64);
+        g_assert_true(g_utf8_validate(e, -1, NULL));
+        g_assert_cmpuint(strlen(e), <=, 64);
+        for (const char *p = e; *p; p = g_utf8_next_char(p)) {
+            gunichar ch = g_utf8_get_char(p);
+            g_assert_false(ch < 0x20 || ch == 0x7f || (ch >= 0x80 && ch < 0xa0));
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -187,5 +221,6 @@ int main(int argc, char **argv)
     g_test_add_func("/line_reader/async", async_lines);
     g_test_add_func("/line_reader/free-while-reading", free_while_reading);
     g_test_add_func("/json_bounds/depth", json_depth);
+    g_test_add_func("/text_safe/escapes", text_safe);
     return g_test_run();
 }
