@@ -12,6 +12,9 @@
 #include "common/hv_error.h"
 
 #define MAX_FINISHED 64
+/* How much of the end of a console log is searched for the panic message:
+ * the panic is among the last lines the guest wrote. */
+#define CONSOLE_TAIL_BYTES (256 * 1024)
 
 enum job_state { JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED };
 static const char *const state_names[] = { "running", "completed", "failed", "cancelled" };
@@ -156,11 +159,15 @@ static char *panic_message(struct job *jb)
     }
     g_autofree char *log = hvd_console_log_path(xml);
     free(xml);
-    g_autofree char *text = NULL;
-    gsize len = 0;
-    if (!log || !g_file_get_contents(log, &text, &len, NULL))
+    if (!log)
         return NULL;
-    return hvd_panic_message_from_log(text, len);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = hvd_console_tail(log, CONSOLE_TAIL_BYTES, &err);
+    if (!text) {
+        g_printerr("hvdumpd: %s: no panic message: %s\n", jb->domain, err->message);
+        return NULL;
+    }
+    return hvd_panic_message_from_log(text, strlen(text));
 }
 
 static gboolean job_done_in_main(gpointer ud);

@@ -18,6 +18,7 @@
 #include "dumper/libvirt/libvirt_conn.h"
 #include "dumper/libvirt/libvirt_dump.h"
 #include "common/hv_error.h"
+#include "common/text_safe.h"
 
 struct daemon {
     struct hvd_config cfg;
@@ -143,6 +144,9 @@ int main(int argc, char **argv)
     if (argc >= 2 && g_strcmp0(argv[1], "__guardian") == 0)
         return hv_guardian_main(argc - 1, argv + 1, hv_libvirt_guardian_rescue);
     setlocale(LC_ALL, "");
+    /* Everything we print may carry text from a guest or QEMU (error
+     * messages quote them): no control characters reach the log. */
+    g_set_printerr_handler(hv_text_safe_printerr);
     /* Before anything slow: a hang-up during start-up must not kill us. */
     guint hup = g_unix_signal_add(SIGHUP, on_hangup, NULL);
     g_option_context_add_main_entries(ctx, entries, NULL);

@@ -450,6 +450,70 @@ static void test_sidecar(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+/* Guest strings with control characters and bytes that are not UTF-8 made
+ * sidecars that Python's json.load refused. */
+static void test_sidecar_guest_text(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvd-sc-XXXXXX", NULL);
+    g_autofree char *dump = g_build_filename(dir, "d.kdump", NULL);
+    g_autofree char *sc = g_build_filename(dir, "d.json", NULL);
+    g_assert_true(g_file_set_contents(dump, "abc", 3, NULL));
+    struct hvd_sidecar s = {
+        .domain = "vm1", .uuid = "u", .trigger = "crash", .format = "kdump-zstd",
+        .dump_path = dump, .kernel_release = "6.1\x1f\xff\x1b[2J",
+        .panic_message = "Fatal exception\nhvdumpd: forged line",
+    };
+    g_assert_true(hvd_sidecar_write(sc, &s, NULL));
+    g_autofree char *text = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(sc, &text, &len, NULL));
+    g_assert_true(g_utf8_validate(text, (gssize)len, NULL));
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, text, (gssize)len, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    g_assert_cmpstr(json_object_get_string_member(o, "kernel_release"), ==,
+                    "6.1\\x1f\xef\xbf\xbd\\x1b[2J");
+    g_assert_cmpstr(json_object_get_string_member(o, "panic_message"), ==,
+                    "Fatal exception\\x0ahvdumpd: forged line");
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/* The console log path is the domain's to name and the file the guest's to
+ * fill: a symlink (root reading any file), a FIFO (a read that never
+ * ends), a huge file (only its end is read). */
+static void test_console_tail(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvd-con-XXXXXX", NULL);
+    g_autofree char *log = g_build_filename(dir, "console.log", NULL);
+    g_autofree char *link = g_build_filename(dir, "link.log", NULL);
+    g_autofree char *fifo = g_build_filename(dir, "fifo.log", NULL);
+    GString *big = g_string_new(NULL);
+    while (big->len < 3u << 20)
+        g_string_append(big, "[    1.000000] random boot noise\n");
+    g_string_append(big, "Kernel panic - not syncing: sysrq triggered crash\n");
+    g_assert_true(g_file_set_contents(log, big->str, (gssize)big->len, NULL));
+    GError *err = NULL;
+    g_autofree char *tail = hvd_console_tail(log, 4096, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(strlen(tail), ==, 4096);
+    g_autofree char *msg = hvd_panic_message_from_log(tail, strlen(tail));
+    g_assert_cmpstr(msg, ==, "sysrq triggered crash");
+    g_assert_cmpint(symlink("/etc/shadow", link), ==, 0);
+    g_assert_null(hvd_console_tail(link, 4096, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_IO);
+    g_clear_error(&err);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_null(hvd_console_tail(fifo, 4096, &err));
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+    g_assert_nonnull(err);
+    g_clear_error(&err);
+    g_string_free(big, TRUE);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -468,5 +532,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_spool/panic_message", test_panic_message);
     g_test_add_func("/daemon_spool/console_path", test_console_path);
     g_test_add_func("/daemon_spool/sidecar", test_sidecar);
+    g_test_add_func("/daemon_spool/sidecar-guest-text", test_sidecar_guest_text);
+    g_test_add_func("/daemon_spool/console-tail", test_console_tail);
     return g_test_run();
 }
