@@ -312,7 +312,8 @@ guint hvd_jobs_start(struct hvd_jobs *j, const struct hvd_job_request *r, GError
 
     char *path = NULL, *sidecar = NULL;
     if (r->path) {
-        path = hvd_spool_resolve(j->cfg->spool, r->path, err);
+        path = hvd_spool_resolve_request(j->cfg->spool, r->domain, r->path,
+                                         hvd_format_ext(format), err);
         if (!path)
             return 0;
         sidecar = hvd_spool_sidecar_for(path);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/hv_error.h"
+#include "common/text_safe.h"
 
 void hvd_dump_file_free(struct hvd_dump_file *f)
 {
@@ -287,6 +288,8 @@ gboolean hvd_spool_check_relpath(const char *rel, GError **err)
         why = "absolute";
     else if (g_str_has_suffix(rel, "/"))
         why = "names a directory";
+    else if (!g_utf8_validate(rel, -1, NULL))
+        why = "is not UTF-8";
     else {
         g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
         for (char **p = parts; *p && !why; p++) {
@@ -296,11 +299,15 @@ gboolean hvd_spool_check_relpath(const char *rel, GError **err)
                 why = "contains '..'";
             else if (strcmp(*p, ".") == 0)
                 why = "contains '.'";
+            for (const char *c = *p; *c && !why; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    why = "contains a control character";
         }
     }
     if (why) {
+        g_autofree char *shown = hv_text_safe(rel ? rel : "", -1, 256);
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                    "path '%s' %s: it must be relative inside the spool", rel ? rel : "", why);
+                    "path '%s' %s: it must be relative inside the spool", shown, why);
         return FALSE;
     }
     return TRUE;
@@ -343,20 +350,63 @@ char *hvd_spool_resolve(const char *spool, const char *rel, GError **err)
     return g_steal_pointer(&cur);
 }
 
-/* Domain names may hold characters that are awkward in file names. */
-static char *safe_component(const char *name)
+char *hvd_spool_domain_dir(const char *domain)
 {
-    char *s = g_strdup(name);
-    for (char *c = s; *c; c++)
-        if (*c == '/' || (c == s && *c == '.'))
-            *c = '_';
-    return s;
+    /* One directory per domain name and one name per directory: '%', '/',
+     * a leading '.' and control characters are %XX-encoded (an earlier
+     * rule turned a leading '.' into '_', so ".x" and "_x" shared one
+     * directory, and pruning one pruned the other). */
+    GString *s = g_string_new(NULL);
+    for (const char *c = domain; *c; c++) {
+        unsigned char b = (unsigned char)*c;
+        if (b == '%' || b == '/' || b < 0x20 || b == 0x7f || (c == domain && b == '.'))
+            g_string_append_printf(s, "%%%02X", b);
+        else
+            g_string_append_c(s, (char)b);
+    }
+    if (s->len == 0)
+        g_string_append(s, "%00");
+    return g_string_free(s, FALSE);
+}
+
+char *hvd_spool_resolve_request(const char *spool, const char *domain, const char *rel,
+                                const char *ext, GError **err)
+{
+    if (!hvd_spool_check_relpath(rel, err))
+        return NULL;
+    /* Only files retention knows: it prunes DOMAIN/NAME.kdump and .elf, one
+     * level deep, names not starting with '.'. */
+    g_autofree char *suffix = g_strconcat(".", ext, NULL);
+    if (strchr(rel, '/') || rel[0] == '.' || !g_str_has_suffix(rel, suffix) ||
+        strcmp(rel, suffix) == 0) {
+        g_autofree char *shown = hv_text_safe(rel, -1, 256);
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                    "path '%s' must be a file name ending in %s (the format's extension), "
+                    "without '/'", shown, suffix);
+        return NULL;
+    }
+    /* Inside the domain's own directory: a request for one domain never
+     * writes into another's, whose retention would then count it. */
+    g_autofree char *comp = hvd_spool_domain_dir(domain);
+    g_autofree char *dir = g_build_filename(spool, comp, NULL);
+    struct stat st;
+    if (lstat(dir, &st) < 0 && (errno != ENOENT || mkdir(dir, 0750) < 0)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "cannot use spool directory %s: %s", dir,
+                    g_strerror(errno));
+        return NULL;
+    }
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_PERMISSION,
+                    "spool directory %s is not a directory (a symlink?); refused", dir);
+        return NULL;
+    }
+    return hvd_spool_resolve(dir, rel, err);
 }
 
 gboolean hvd_spool_new_name(const char *spool, const char *domain, const char *ext,
                             char **dump_path, char **sidecar_path, GError **err)
 {
-    g_autofree char *comp = safe_component(domain);
+    g_autofree char *comp = hvd_spool_domain_dir(domain);
     g_autofree char *dir = g_build_filename(spool, comp, NULL);
     struct stat st;
 

@@ -67,12 +67,24 @@ unsigned hvd_spool_room_enforce(struct hvd_spool_room *r, unsigned keep, uint64_
                                 const char *protect);
 
 /* Syntax check of a client-chosen path: relative, not empty, no "..",
- * no empty component. */
+ * no empty component, UTF-8 without control characters (a newline in a
+ * file name forges log lines). */
 gboolean hvd_spool_check_relpath(const char *rel, GError **err);
 /* Absolute path of rel inside spool; creates missing directories on the way
  * (mode 0750), refuses any component that is a symlink or not a directory,
  * and a final path that already exists. */
 char *hvd_spool_resolve(const char *spool, const char *rel, GError **err);
+
+/* The directory name of a domain in the spool: the name itself, with '%',
+ * '/', control characters and a leading '.' as %XX, so that different
+ * domains never share one.  g_free. */
+char *hvd_spool_domain_dir(const char *domain);
+/* A client's requested dump path: rel (checked as above) is a file name
+ * (no '/', not starting with '.') ending in ".<ext>", placed in the
+ * domain's own directory SPOOL/<hvd_spool_domain_dir>/, where retention
+ * sees it; then as hvd_spool_resolve. */
+char *hvd_spool_resolve_request(const char *spool, const char *domain, const char *rel,
+                                const char *ext, GError **err);
 
 /* SPOOL/DOMAIN/YYYYMMDDTHHMMSSZ[-N].<ext> (and its .json), making the domain
  * directory.  ext is "elf" or "kdump". */

@@ -110,6 +110,45 @@ static void test_relpath(void)
     g_assert_false(hvd_spool_check_relpath(NULL, NULL));
 }
 
+/* Client paths: newlines, no extension, another domain's directory, and
+ * two domains that shared one directory. */
+static void test_request_paths(void)
+{
+    g_autofree char *spool = g_dir_make_tmp("hvd-spool-XXXXXX", NULL);
+    GError *err = NULL;
+    g_autofree char *p = hvd_spool_resolve_request(spool, "vm1", "x.kdump", "kdump", &err);
+    g_assert_no_error(err);
+    g_autofree char *want = g_build_filename(spool, "vm1", "x.kdump", NULL);
+    g_assert_cmpstr(p, ==, want);
+    const char *bad[] = { "x\n.kdump", "x.elf", "x", ".kdump", ".hidden.kdump",
+                          "vm2/x.kdump", "../vm2/x.kdump", "x.kdump.partial", "x\x1b.kdump" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_null(hvd_spool_resolve_request(spool, "vm1", bad[i], "kdump", &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_assert_null(strchr(err->message, '\n'));
+        g_clear_error(&err);
+    }
+    /* One directory per domain, one domain per directory. */
+    g_autofree char *a = hvd_spool_domain_dir(".x");
+    g_autofree char *b = hvd_spool_domain_dir("_x");
+    g_autofree char *c = hvd_spool_domain_dir("%2Ex");
+    g_assert_cmpstr(a, !=, b);
+    g_assert_cmpstr(a, !=, c);
+    g_assert_cmpstr(b, ==, "_x");
+    g_assert_cmpstr(a, ==, "%2Ex");
+    g_assert_cmpstr(c, ==, "%252Ex");
+    g_autofree char *d = hvd_spool_domain_dir("vm-1.example");
+    g_assert_cmpstr(d, ==, "vm-1.example");
+    /* A domain directory that is a symlink is refused. */
+    g_autofree char *link = g_build_filename(spool, "vm3", NULL);
+    g_assert_cmpint(symlink("/tmp", link), ==, 0);
+    g_assert_null(hvd_spool_resolve_request(spool, "vm3", "x.kdump", "kdump", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_PERMISSION);
+    g_clear_error(&err);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", spool);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 static void test_resolve(void)
 {
     g_autofree char *spool = g_dir_make_tmp("hvd-spool-XXXXXX", NULL);
@@ -523,6 +562,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_spool/retention/protect", test_retention_protect);
     g_test_add_func("/daemon_spool/relpath", test_relpath);
     g_test_add_func("/daemon_spool/resolve", test_resolve);
+    g_test_add_func("/daemon_spool/request-paths", test_request_paths);
     g_test_add_func("/daemon_spool/scan_enforce", test_scan_enforce);
     g_test_add_func("/daemon_spool/new_name", test_new_name);
     g_test_add_func("/daemon_spool/oldest", test_oldest);
