@@ -277,7 +277,8 @@ static gboolean job_done_in_main(gpointer ud)
             g_printerr("hvdumpd: %s: %s\n", jb->domain, jb->after_error);
         else if (jb->apply_after && j->cfg->after != HVD_AFTER_NONE)
             g_printerr("hvdumpd: %s: after=%s done\n", jb->domain, hvd_after_name(j->cfg->after));
-        hvd_spool_room_enforce(j->room, j->cfg->keep, j->cfg->max_bytes, jb->path);
+        hvd_spool_room_enforce(j->room, &(struct hvd_retention){ j->cfg->keep,
+                               j->cfg->domain_max_bytes, j->cfg->max_bytes }, jb->path);
     } else {
         g_printerr("hvdumpd: %s: dump %u %s: %s\n", jb->domain, jb->id,
                    state_names[jb->state], jb->error);

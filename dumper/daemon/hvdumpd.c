@@ -13,6 +13,7 @@
 #include "dumper/daemon/daemon_control.h"
 #include "dumper/daemon/daemon_events.h"
 #include "dumper/daemon/daemon_jobs.h"
+#include "dumper/daemon/daemon_ratelimit.h"
 #include "dumper/daemon/daemon_spool.h"
 #include "dumper/engine/guardian.h"
 #include "dumper/libvirt/libvirt_conn.h"
@@ -22,6 +23,7 @@
 
 struct daemon {
     struct hvd_config cfg;
+    struct hvd_ratelimit *crash_limit;
     struct hvd_events *events;
     struct hvd_jobs *jobs;
     struct hvd_control *control;
@@ -52,6 +54,14 @@ static void on_crash(void *ud, virDomainPtr dom, const char *why)
         return;
     }
     g_printerr("hvdumpd: %s: %s\n", name, why);
+    if (!hvd_ratelimit_allow(d->crash_limit, name, g_get_real_time())) {
+        /* The domain stays as it crashed (no after=): its memory is there
+         * for a dump requested by hand. */
+        g_printerr("hvdumpd: %s: crash dump skipped: crash-limit of %u per %" G_GINT64_FORMAT
+                   " s reached\n", name, d->cfg.crash_limit,
+                   d->cfg.crash_window_usec / G_USEC_PER_SEC);
+        return;
+    }
     if (!start_dump(d, dom, NULL, NULL, "crash", &err))
         g_printerr("hvdumpd: %s: cannot dump: %s\n", name, err->message);
 }
@@ -174,15 +184,19 @@ int main(int argc, char **argv)
     /* Dumps are written to files only the daemon's user reads. */
     umask(0077);
     /* The limits may have changed since the last run. */
-    hvd_spool_enforce(d.cfg.spool, d.cfg.keep, d.cfg.max_bytes, NULL);
+    hvd_spool_enforce(d.cfg.spool, &(struct hvd_retention){ d.cfg.keep, d.cfg.domain_max_bytes,
+                                                            d.cfg.max_bytes }, NULL);
     hvd_spool_make_room(d.cfg.spool, d.cfg.min_free, NULL);
 
     d.loop = g_main_loop_new(NULL, FALSE);
+    /* 4096 domains remembered: far more than one host runs. */
+    d.crash_limit = hvd_ratelimit_new(d.cfg.crash_limit, d.cfg.crash_window_usec, 4096);
     d.jobs = hvd_jobs_new(&d.cfg, hv_libvirt_dump);
     d.control = hvd_control_new(d.cfg.socket, d.cfg.socket_group, &control_ops, &d, &err);
     if (!d.control) {
         g_printerr("hvdumpd: %s\n", err->message);
         hvd_jobs_free(d.jobs);
+        hvd_ratelimit_free(d.crash_limit);
         g_main_loop_unref(d.loop);
         hvd_config_clear(&d.cfg);
         return 1;
@@ -200,6 +214,7 @@ int main(int argc, char **argv)
     hvd_control_free(d.control);
     hvd_jobs_free(d.jobs); /* cancels, waits; guests paused by us are resumed */
     hvd_events_free(d.events);
+    hvd_ratelimit_free(d.crash_limit);
     g_main_loop_unref(d.loop);
     hvd_config_clear(&d.cfg);
     g_source_remove(hup);
