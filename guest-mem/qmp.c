@@ -4,24 +4,43 @@
 #include "guest-mem/qmp.h"
 #include "guest-mem/qmp_msg.h"
 #include "common/hv_error.h"
+#include "common/line_reader.h"
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 #include <string.h>
 
-/* Commands like `info mtree` answer at once; allow slow hosts anyway. */
+/* QEMU is outside input: a compromised one may send endless lines, floods
+ * of events or replies to ids we never sent.  Every wait is bounded, and
+ * so is what we keep. */
+
+/* Commands like `info mtree` answer at once; allow slow hosts anyway.  The
+ * whole command, however many unrelated messages come in between. */
 #define COMMAND_TIMEOUT_S 60
+/* How often a blocked read looks at the cancel flag. */
+#define POLL_INTERVAL_S 1
+/* Longest line accepted: `info registers -a` of a 1,024-vCPU guest is ~2 MiB
+ * as a JSON string. */
+#define QMP_MAX_LINE (8u << 20)
+/* Messages that are not the awaited reply (events, other ids) skipped in
+ * one command: QEMU sends a few; a flood is a broken or hostile peer. */
+#define MAX_SKIPPED 100000
+/* Event names remembered: QEMU 7.2 has ~70 kinds; each name is recorded
+ * once, and names longer than any QEMU event are ignored. */
+#define MAX_EVENT_KINDS 128
+#define MAX_EVENT_NAME 64
 
 struct qmp_client {
     struct gm_monitor mon; /* first: qmp_monitor() hands out &mon */
     GSocketConnection *conn;
-    GDataInputStream *in;
+    struct hv_line_reader *in;
     GOutputStream *out;
     char *path;
     pid_t pid;
-    GPtrArray *events;     /* event names, in arrival order */
+    GHashTable *events;    /* event names seen (a set) */
     char *last_error_class;
     guint64 next_id;
+    volatile gint *cancel; /* may be NULL */
 };
 
 static void set_timeout(struct qmp_client *c, guint seconds)
@@ -29,13 +48,33 @@ static void set_timeout(struct qmp_client *c, guint seconds)
     g_socket_set_timeout(g_socket_connection_get_socket(c->conn), seconds);
 }
 
-/* Next message from QEMU, parsed and type-checked, or FALSE with err. */
-static gboolean read_message(struct qmp_client *c, struct qmp_msg *m, GError **err)
+static gboolean cancelled(const struct qmp_client *c, GError **err)
+{
+    if (c->cancel && g_atomic_int_get(c->cancel)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_CANCELLED, "cancelled");
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* Next message from QEMU, parsed and type-checked, or FALSE with err.  Waits
+ * until deadline (g_get_monotonic_time() scale), looking at the cancel flag
+ * every POLL_INTERVAL_S. */
+static gboolean read_message(struct qmp_client *c, struct qmp_msg *m, gint64 deadline,
+                             GError **err)
 {
     GError *lerr = NULL;
-    gsize len;
-    char *line = g_data_input_stream_read_line(c->in, &len, NULL, &lerr);
+    char *line;
 
+    for (;;) {
+        if (cancelled(c, err))
+            return FALSE;
+        line = hv_line_reader_read(c->in, NULL, NULL, &lerr);
+        if (line || !g_error_matches(lerr, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+            g_get_monotonic_time() >= deadline)
+            break;
+        g_clear_error(&lerr);
+    }
     if (!line) {
         if (lerr) {
             g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP %s: %s", c->path,
@@ -56,8 +95,11 @@ static gboolean read_message(struct qmp_client *c, struct qmp_msg *m, GError **e
 
 static void record_event(struct qmp_client *c, struct qmp_msg *m)
 {
-    g_ptr_array_add(c->events, m->event);
-    m->event = NULL; /* the array owns it now */
+    if (strlen(m->event) > MAX_EVENT_NAME || g_hash_table_contains(c->events, m->event) ||
+        g_hash_table_size(c->events) >= MAX_EVENT_KINDS)
+        return;
+    g_hash_table_add(c->events, m->event);
+    m->event = NULL; /* the set owns it now */
 }
 
 static gboolean send_object(struct qmp_client *c, JsonObject *o, GError **err)
@@ -93,10 +135,23 @@ JsonNode *qmp_execute(struct qmp_client *c, const char *command, JsonObject *arg
     if (!sent)
         return NULL;
 
-    for (;;) {
+    gint64 deadline = g_get_monotonic_time() + (gint64)COMMAND_TIMEOUT_S * G_USEC_PER_SEC;
+    for (unsigned skipped = 0;; skipped++) {
         struct qmp_msg m;
-        if (!read_message(c, &m, err))
+        if (skipped > MAX_SKIPPED) {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                        "QMP %s: %s: no reply among %u other messages", c->path, command,
+                        MAX_SKIPPED);
             return NULL;
+        }
+        GError *lerr = NULL;
+        if (!read_message(c, &m, deadline, &lerr)) {
+            if (g_error_matches(lerr, HV_ERROR, HV_ERROR_GUEST) &&
+                g_get_monotonic_time() >= deadline)
+                g_prefix_error(&lerr, "%s: no reply within %d s: ", command, COMMAND_TIMEOUT_S);
+            g_propagate_error(err, lerr);
+            return NULL;
+        }
         if (m.kind == QMP_MSG_EVENT)
             record_event(c, &m);
         /* A second greeting and replies to other ids (none expected) are
@@ -144,15 +199,39 @@ char *qmp_hmp(struct qmp_client *c, const char *command_line, GError **err)
     return out;
 }
 
+char *qmp_query_status(struct qmp_client *c, GError **err)
+{
+    JsonNode *st = qmp_execute(c, "query-status", NULL, err);
+    if (!st)
+        return NULL;
+    JsonNode *n = JSON_NODE_HOLDS_OBJECT(st)
+                      ? json_object_get_member(json_node_get_object(st), "status") : NULL;
+    char *status = NULL;
+    if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+        status = g_strdup(json_node_get_string(n));
+    else
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "QMP %s: query-status: no \"status\" string in the reply", c->path);
+    json_node_unref(st);
+    return status;
+}
+
 gboolean qmp_poll_events(struct qmp_client *c, GError **err)
 {
     GSocket *s = g_socket_connection_get_socket(c->conn);
 
-    /* Buffered bytes first, then whatever the kernel holds. */
-    while (g_buffered_input_stream_get_available(G_BUFFERED_INPUT_STREAM(c->in)) > 0 ||
+    /* Buffered bytes first, then whatever the kernel holds; a peer that
+     * keeps sending cannot keep us here past the command timeout. */
+    gint64 deadline = g_get_monotonic_time() + (gint64)COMMAND_TIMEOUT_S * G_USEC_PER_SEC;
+    while (hv_line_reader_buffered(c->in) > 0 ||
            (g_socket_condition_check(s, G_IO_IN | G_IO_HUP) & (G_IO_IN | G_IO_HUP))) {
         struct qmp_msg m;
-        if (!read_message(c, &m, err))
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QMP %s: endless stream of events",
+                        c->path);
+            return FALSE;
+        }
+        if (!read_message(c, &m, deadline, err))
             return FALSE;
         if (m.kind == QMP_MSG_EVENT)
             record_event(c, &m);
@@ -163,15 +242,17 @@ gboolean qmp_poll_events(struct qmp_client *c, GError **err)
 
 gboolean qmp_event_seen(const struct qmp_client *c, const char *name)
 {
-    for (guint i = 0; i < c->events->len; i++)
-        if (strcmp(g_ptr_array_index(c->events, i), name) == 0)
-            return TRUE;
-    return FALSE;
+    return g_hash_table_contains(c->events, name);
 }
 
 void qmp_events_clear(struct qmp_client *c)
 {
-    g_ptr_array_set_size(c->events, 0);
+    g_hash_table_remove_all(c->events);
+}
+
+void qmp_set_cancel(struct qmp_client *c, volatile gint *cancel)
+{
+    c->cancel = cancel;
 }
 
 pid_t qmp_peer_pid(const struct qmp_client *c)
@@ -257,8 +338,8 @@ static gboolean open_socket(struct qmp_client *c, unsigned timeout_ms, GError **
         g_error_free(lerr);
         return FALSE;
     }
-    c->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(c->conn)));
-    g_data_input_stream_set_newline_type(c->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+    c->in = hv_line_reader_new(g_io_stream_get_input_stream(G_IO_STREAM(c->conn)),
+                               QMP_MAX_LINE);
     c->out = g_io_stream_get_output_stream(G_IO_STREAM(c->conn));
 
     GCredentials *cred = g_socket_get_credentials(g_socket_connection_get_socket(c->conn), NULL);
@@ -271,11 +352,10 @@ static gboolean open_socket(struct qmp_client *c, unsigned timeout_ms, GError **
 static gboolean read_greeting(struct qmp_client *c, unsigned timeout_ms, GError **err)
 {
     GError *lerr = NULL;
-    gsize len;
     char *line;
 
     set_timeout(c, (timeout_ms + 999) / 1000);
-    line = g_data_input_stream_read_line(c->in, &len, NULL, &lerr);
+    line = hv_line_reader_read(c->in, NULL, NULL, &lerr);
     if (!line) {
         if (g_error_matches(lerr, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
             g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
@@ -305,7 +385,7 @@ struct qmp_client *qmp_connect(const char *path, unsigned timeout_ms, GError **e
 
     c->mon.ops = &qmp_monitor_ops;
     c->path = g_strdup(path);
-    c->events = g_ptr_array_new_with_free_func(g_free);
+    c->events = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->next_id = 1;
     if (timeout_ms == 0)
         timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
@@ -313,7 +393,7 @@ struct qmp_client *qmp_connect(const char *path, unsigned timeout_ms, GError **e
         qmp_close(c);
         return NULL;
     }
-    set_timeout(c, COMMAND_TIMEOUT_S);
+    set_timeout(c, POLL_INTERVAL_S);
     JsonNode *r = qmp_execute(c, "qmp_capabilities", NULL, err);
     if (!r) {
         qmp_close(c);
@@ -327,13 +407,12 @@ void qmp_close(struct qmp_client *c)
 {
     if (!c)
         return;
-    if (c->in)
-        g_object_unref(c->in);
+    hv_line_reader_free(c->in);
     if (c->conn) {
         g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
         g_object_unref(c->conn);
     }
-    g_ptr_array_unref(c->events);
+    g_hash_table_unref(c->events);
     g_free(c->last_error_class);
     g_free(c->path);
     g_free(c);

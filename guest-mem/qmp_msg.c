@@ -4,6 +4,7 @@
  * so members are fetched as nodes and their type checked here first. */
 #include "guest-mem/qmp_msg.h"
 #include "common/hv_error.h"
+#include "common/json_bounds.h"
 
 #include <string.h>
 
@@ -85,9 +86,14 @@ static gboolean parse_object(JsonObject *o, const char *line, struct qmp_msg *m,
 gboolean qmp_msg_parse(const char *line, struct qmp_msg *m, GError **err)
 {
     GError *lerr = NULL;
-    JsonNode *node = json_from_string(line, &lerr);
 
     memset(m, 0, sizeof *m);
+    if (!hv_json_depth_ok(line, strlen(line), HV_JSON_MAX_DEPTH)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "JSON nested deeper than %d levels: %.60s",
+                    HV_JSON_MAX_DEPTH, line);
+        return FALSE;
+    }
+    JsonNode *node = json_from_string(line, &lerr);
     if (!node || !JSON_NODE_HOLDS_OBJECT(node)) {
         g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "not a JSON object: %.60s", line);
         g_clear_error(&lerr);

@@ -2,6 +2,7 @@
 /* Option handling shared by the subcommands that write a dump. */
 #include "dumper/cli/cli_common.h"
 #include "common/hv_error.h"
+#include "common/text_safe.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,7 +116,10 @@ void hv_cli_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "hvdump: %s: %s\n", cmd, msg);
+    /* Messages quote QEMU and the guest: one clean line, whatever they say. */
+    char *safe = hv_text_safe(msg, -1, 4096);
+    fprintf(stderr, "hvdump: %s: %s\n", cmd, safe);
+    g_free(safe);
     g_free(msg);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dumper/daemon/daemon_config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "dumper/engine/job.h"
@@ -63,7 +64,8 @@ const char *hvd_format_ext(const char *format)
 
 static const char *const daemon_keys[] = { "uri", "spool", "socket", "socket-group", NULL };
 static const char *const collect_keys[] = { "domains", "format", "after", "keep",
-                                            "max-bytes", "min-free", NULL };
+                                            "max-bytes", "domain-max-bytes", "min-free",
+                                            "crash-limit", NULL };
 
 static gboolean check_keys(GKeyFile *kf, GError **err)
 {
@@ -99,6 +101,44 @@ static gboolean check_keys(GKeyFile *kf, GError **err)
     return TRUE;
 }
 
+gboolean hvd_parse_rate(const char *s, unsigned *n, int64_t *window_usec, GError **err)
+{
+    guint64 count, amount;
+    char *end;
+    const char *slash = strchr(s, '/');
+    *n = 0;
+    *window_usec = 0;
+    if (strcmp(s, "0") == 0)
+        return TRUE;
+    g_autofree char *num = slash ? g_strndup(s, (gsize)(slash - s)) : NULL;
+    if (!slash || !g_ascii_string_to_unsigned(num, 10, 1, 100000, &count, NULL))
+        goto bad;
+    errno = 0;
+    amount = g_ascii_strtoull(slash + 1, &end, 10);
+    if (errno || end == slash + 1 || amount == 0)
+        goto bad;
+    int64_t unit;
+    if (!*end || strcmp(end, "s") == 0)
+        unit = 1;
+    else if (strcmp(end, "m") == 0)
+        unit = 60;
+    else if (strcmp(end, "h") == 0)
+        unit = 3600;
+    else if (strcmp(end, "d") == 0)
+        unit = 86400;
+    else
+        goto bad;
+    if (amount > (guint64)(366 * 86400) / (guint64)unit)
+        goto bad;
+    *n = (unsigned)count;
+    *window_usec = (int64_t)amount * unit * G_USEC_PER_SEC;
+    return TRUE;
+bad:
+    g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                "invalid crash-limit= '%s' (want N/DURATION, e.g. 3/1h, or 0)", s);
+    return FALSE;
+}
+
 /* A missing key keeps the default; any other lookup error is reported. */
 static char *get_str(GKeyFile *kf, const char *g, const char *k, const char *def)
 {
@@ -116,6 +156,7 @@ gboolean hvd_config_load_data(struct hvd_config *c, const char *data, GError **e
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) e = NULL;
     g_autofree char *after = NULL, *keep = NULL, *maxb = NULL, *minf = NULL;
+    g_autofree char *dmaxb = NULL, *rate = NULL;
     const struct hv_writer_ops *wops;
     enum hv_codec_id codec;
     guint64 k;
@@ -148,7 +189,7 @@ gboolean hvd_config_load_data(struct hvd_config *c, const char *data, GError **e
     after = get_str(kf, "collect", "after", "none");
     if (!hvd_after_parse(after, &c->after, err))
         goto fail;
-    keep = get_str(kf, "collect", "keep", "0");
+    keep = get_str(kf, "collect", "keep", HVD_DEFAULT_KEEP);
     if (!g_ascii_string_to_unsigned(keep, 10, 0, G_MAXUINT, &k, NULL)) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "invalid keep= '%s'", keep);
         goto fail;
@@ -159,6 +200,12 @@ gboolean hvd_config_load_data(struct hvd_config *c, const char *data, GError **e
         goto fail;
     minf = get_str(kf, "collect", "min-free", "0");
     if (!hvd_parse_size(minf, &c->min_free, err))
+        goto fail;
+    dmaxb = get_str(kf, "collect", "domain-max-bytes", "0");
+    if (!hvd_parse_size(dmaxb, &c->domain_max_bytes, err))
+        goto fail;
+    rate = get_str(kf, "collect", "crash-limit", HVD_DEFAULT_CRASH_LIMIT);
+    if (!hvd_parse_rate(rate, &c->crash_limit, &c->crash_window_usec, err))
         goto fail;
     return TRUE;
 fail:

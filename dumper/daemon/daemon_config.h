@@ -3,8 +3,10 @@
  *
  *   [daemon]  uri=  spool=  socket=  socket-group=
  *   [collect] domains=glob;glob;  format=  after=none|destroy|restart
- *             keep=N  max-bytes=SIZE  min-free=SIZE
- *             (sizes with K/M/G/T suffixes, 1024-based)
+ *             keep=N (default 3)  max-bytes=SIZE  domain-max-bytes=SIZE
+ *             min-free=SIZE  crash-limit=N/DURATION (default 3/1h)
+ *             (sizes with K/M/G/T suffixes, 1024-based; durations with
+ *             s/m/h/d)
  */
 #ifndef HV_DAEMON_CONFIG_H
 #define HV_DAEMON_CONFIG_H
@@ -16,6 +18,9 @@ enum hvd_after { HVD_AFTER_NONE, HVD_AFTER_DESTROY, HVD_AFTER_RESTART };
 
 #define HVD_DEFAULT_SPOOL "/var/spool/hvdump"
 #define HVD_DEFAULT_SOCKET "/run/hvdumpd.sock"
+/* Without limits one crash-looping guest fills the spool. */
+#define HVD_DEFAULT_KEEP "3"
+#define HVD_DEFAULT_CRASH_LIMIT "3/1h"
 
 struct hvd_config {
     char *uri;          /* NULL = libvirt default */
@@ -27,6 +32,9 @@ struct hvd_config {
     enum hvd_after after;
     unsigned keep;      /* dumps kept per domain, 0 = no limit */
     uint64_t max_bytes; /* spool cap, 0 = no limit */
+    uint64_t domain_max_bytes; /* cap per domain directory, 0 = no limit */
+    unsigned crash_limit;      /* crash dumps per domain per window, 0 = no limit */
+    int64_t crash_window_usec;
     uint64_t min_free;  /* free bytes wanted on the spool's filesystem
                            before a dump starts (oldest dumps pruned), 0 = off */
 };
@@ -34,6 +42,9 @@ struct hvd_config {
 /* Parses "123", "10K", "512M", "2G", "1T" (1024-based; optional trailing
  * "B" or "iB"). */
 gboolean hvd_parse_size(const char *s, uint64_t *out, GError **err);
+/* "N/DURATION": N events per DURATION ("30s", "10m", "1h", "1d"; a bare
+ * number is seconds); "0" = no limit. */
+gboolean hvd_parse_rate(const char *s, unsigned *n, int64_t *window_usec, GError **err);
 gboolean hvd_after_parse(const char *s, enum hvd_after *out, GError **err);
 const char *hvd_after_name(enum hvd_after a);
 

@@ -2,7 +2,9 @@
 #include "dumper/daemon/daemon_control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +13,8 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "common/hv_error.h"
+#include "common/json_bounds.h"
+#include "common/line_reader.h"
 
 char *hvd_control_error_line(const char *cls, const char *desc)
 {
@@ -65,6 +69,9 @@ char *hvd_control_handle_line(const struct hvd_control_ops *ops, void *ud, const
     g_autoptr(GError) err = NULL;
     const char *cls = HVD_ERR_GENERIC;
 
+    /* Before json-glib, whose parser recurses once per level. */
+    if (!hv_json_depth_ok(line, strlen(line), HV_JSON_MAX_DEPTH))
+        return reply_line(NULL, cls, "request nested too deeply", NULL);
     if (!json_parser_load_from_data(p, line, -1, &err))
         return reply_line(NULL, cls, "malformed JSON request", NULL);
     JsonNode *root = json_parser_get_root(p);
@@ -128,28 +135,41 @@ gboolean hvd_control_peer_allowed(uid_t uid, gid_t gid, const gid_t *groups, siz
     return FALSE;
 }
 
+gboolean hvd_control_admit(const struct hvd_control_limits *l, uid_t uid, unsigned n_uid,
+                           unsigned n_total)
+{
+    if (uid == 0)
+        return n_total < l->max_total;
+    return n_uid < l->max_per_uid && n_total + l->root_reserve < l->max_total;
+}
+
 /* ---- the socket ---- */
 
 struct hvd_control {
     GSocketService *service;
     char *path;
+    int lock_fd;            /* flock on path.lock while we listen */
     gid_t sock_gid;
     const struct hvd_control_ops *ops;
     void *ud;
     GList *conns;
+    struct hvd_control_limits limits;
+    guint idle_timer;
 };
 
 struct conn {
     struct hvd_control *c;
     GSocketConnection *sc;
-    GDataInputStream *in;
+    struct hv_line_reader *in;
     GCancellable *cancel;
+    uid_t uid;
+    gint64 last_active;     /* g_get_monotonic_time() of the last request */
 };
 
 static void conn_free(struct conn *k)
 {
     k->c->conns = g_list_remove(k->c->conns, k);
-    g_object_unref(k->in);
+    hv_line_reader_free(k->in);
     g_io_stream_close(G_IO_STREAM(k->sc), NULL, NULL);
     g_object_unref(k->sc);
     g_object_unref(k->cancel);
@@ -206,21 +226,27 @@ static void reply_then_read(struct conn *k, char *line)
 
 static void on_line(GObject *src, GAsyncResult *res, gpointer ud)
 {
-    gsize len = 0;
+    size_t len = 0;
     GError *err = NULL;
-    /* Validated below rather than with the _utf8 variant: its error for bad
-     * bytes is a G_CONVERT_ERROR, easy to mistake for a dead connection. */
-    char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(src), res, &len, &err);
+    (void)src;
+    /* Bytes are validated below: not-UTF-8 gets an answer, not a hang-up. */
+    char *line = hv_line_reader_read_finish(NULL, res, &len, &err);
     if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         g_error_free(err);
-        return; /* k already freed by hvd_control_free */
+        return; /* k already freed (hvd_control_free, idle close) */
     }
     struct conn *k = ud;
     if (!line) {
+        if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+            /* No way to find the next request in what follows: say why and close. */
+            g_autofree char *r = hvd_control_error_line(HVD_ERR_GENERIC, "request line too long");
+            send_line(k->sc, r);
+        }
         g_clear_error(&err);
         conn_free(k);
         return;
     }
+    k->last_active = g_get_monotonic_time();
     if (!g_utf8_validate(line, (gssize)len, NULL)) {
         /* Not UTF-8 (a NUL byte fails too): answer and go on with the next line. */
         g_free(line);
@@ -240,34 +266,76 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer ud)
 
 static void read_next(struct conn *k)
 {
-    g_data_input_stream_read_line_async(k->in, G_PRIORITY_DEFAULT, k->cancel, on_line, k);
+    hv_line_reader_read_async(k->in, k->cancel, on_line, k);
 }
 
-/* Supplementary groups of a process, from /proc (what SO_PEERCRED lacks). */
-static GArray *proc_groups(pid_t pid)
+/* The peer's supplementary groups as the kernel saw them at connect()
+ * (SO_PEERGROUPS, Linux 4.13): unlike /proc/PID/status, no pid that may
+ * have been reused, and no file descriptor spent. */
+static GArray *peer_groups(GSocket *s)
 {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(gid_t));
-    char path[64];
-    g_autofree char *txt = NULL;
-    g_snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if (pid <= 0 || !g_file_get_contents(path, &txt, NULL, NULL))
-        return a;
-    char *g = strstr(txt, "\nGroups:");
-    if (!g)
-        return a;
-    g += 8;
-    while (*g && *g != '\n') {
-        char *end;
-        unsigned long v = strtoul(g, &end, 10);
-        if (end == g) {
-            g++;
-            continue;
+    socklen_t len = 64 * sizeof(gid_t);
+    for (int tries = 0; tries < 2; tries++) {
+        g_array_set_size(a, len / sizeof(gid_t));
+        if (getsockopt(g_socket_get_fd(s), SOL_SOCKET, SO_PEERGROUPS, a->data, &len) == 0) {
+            g_array_set_size(a, len / sizeof(gid_t));
+            return a;
         }
-        gid_t gid = (gid_t)v;
-        g_array_append_val(a, gid);
-        g = end;
+        if (errno != ERANGE || len > 65536 * sizeof(gid_t))
+            break;
     }
+    g_array_set_size(a, 0);
     return a;
+}
+
+static unsigned conns_of(const struct hvd_control *c, uid_t uid)
+{
+    unsigned n = 0;
+    for (GList *l = c->conns; l; l = l->next)
+        n += ((struct conn *)l->data)->uid == uid;
+    return n;
+}
+
+static void refuse(GSocketConnection *sc, const char *cls, const char *why)
+{
+    g_autofree char *r = hvd_control_error_line(cls, why);
+    /* The socket is fresh: a short reply fits its buffer without waiting. */
+    g_socket_set_blocking(g_socket_connection_get_socket(sc), FALSE);
+    send_line(sc, r);
+    g_io_stream_close(G_IO_STREAM(sc), NULL, NULL);
+}
+
+/* Connections with no request for limits.idle_s are closed. */
+static gboolean close_idle(gpointer ud)
+{
+    struct hvd_control *c = ud;
+    gint64 now = g_get_monotonic_time();
+    GList *l = c->conns;
+    while (l) {
+        struct conn *k = l->data;
+        l = l->next;
+        if (now - k->last_active >= (gint64)c->limits.idle_s * G_USEC_PER_SEC) {
+            g_cancellable_cancel(k->cancel);
+            conn_free(k);
+        }
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void restart_idle_timer(struct hvd_control *c)
+{
+    if (c->idle_timer)
+        g_source_remove(c->idle_timer);
+    /* Look ten times per idle period: a connection lives at most 1.1x it. */
+    guint every_ms = MAX(100u, c->limits.idle_s * 100u);
+    c->idle_timer = g_timeout_add(every_ms, close_idle, c);
+}
+
+void hvd_control_set_limits(struct hvd_control *c, const struct hvd_control_limits *l)
+{
+    c->limits = *l;
+    restart_idle_timer(c);
 }
 
 static gboolean on_incoming(GSocketService *svc, GSocketConnection *sc, GObject *src,
@@ -282,24 +350,30 @@ static gboolean on_incoming(GSocketService *svc, GSocketConnection *sc, GObject 
     const struct ucred *uc = cr ? g_credentials_get_native(cr, G_CREDENTIALS_TYPE_LINUX_UCRED) : NULL;
     gboolean allowed = FALSE;
     if (uc) {
-        g_autoptr(GArray) groups = proc_groups(uc->pid);
+        g_autoptr(GArray) groups = peer_groups(s);
         allowed = hvd_control_peer_allowed(uc->uid, uc->gid, (const gid_t *)(void *)groups->data,
                                            groups->len, geteuid(), c->sock_gid);
     }
     if (!allowed) {
         g_printerr("hvdumpd: control: refused peer uid %d pid %d\n",
                    uc ? (int)uc->uid : -1, uc ? (int)uc->pid : -1);
-        g_autofree char *r = hvd_control_error_line(HVD_ERR_DENIED,
-            "permission denied: not root and not in the socket's group");
-        send_line(sc, r);
-        g_io_stream_close(G_IO_STREAM(sc), NULL, NULL);
+        refuse(sc, HVD_ERR_DENIED, "permission denied: not root and not in the socket's group");
+        return TRUE;
+    }
+    if (!hvd_control_admit(&c->limits, uc->uid, conns_of(c, uc->uid), g_list_length(c->conns))) {
+        /* Logged once per refusal: a flood's log lines are bounded by its
+         * own rate of connecting, which the refusal does not reward. */
+        g_printerr("hvdumpd: control: too many connections, refused uid %d pid %d\n",
+                   (int)uc->uid, (int)uc->pid);
+        refuse(sc, HVD_ERR_BUSY, "too many connections; close some and retry");
         return TRUE;
     }
     struct conn *k = g_new0(struct conn, 1);
     k->c = c;
     k->sc = g_object_ref(sc);
-    k->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(sc)));
-    g_data_input_stream_set_newline_type(k->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
+    k->uid = uc->uid;
+    k->last_active = g_get_monotonic_time();
+    k->in = hv_line_reader_new(g_io_stream_get_input_stream(G_IO_STREAM(sc)), c->limits.max_line);
     k->cancel = g_cancellable_new();
     c->conns = g_list_prepend(c->conns, k);
     read_next(k);
@@ -321,16 +395,37 @@ struct hvd_control *hvd_control_new(const char *path, const char *group,
         }
         gid = gr->gr_gid;
     }
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_mkdir_with_parents(dir, 0755);
+    /* The lock says whether the socket there is served: an instance that
+     * holds it keeps its socket; a stale one (its holder died) is replaced. */
+    g_autofree char *lock_path = g_strconcat(path, ".lock", NULL);
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lock_fd < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "control socket lock %s: %s", lock_path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(lock_fd);
+        if (e == EWOULDBLOCK)
+            g_set_error(err, HV_ERROR, HV_ERROR_EXISTS,
+                        "another hvdumpd is serving %s (it holds %s)", path, lock_path);
+        else
+            g_set_error(err, HV_ERROR, HV_ERROR_IO, "control socket lock %s: %s", lock_path,
+                        g_strerror(e));
+        return NULL;
+    }
     /* Replace a stale socket from a previous run, never anything else. */
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             g_set_error(err, HV_ERROR, HV_ERROR_EXISTS, "%s exists and is not a socket", path);
+            close(lock_fd);
             return NULL;
         }
         unlink(path);
     }
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_mkdir_with_parents(dir, 0755);
 
     GSocketService *svc = g_socket_service_new();
     /* GLib's default backlog of 10 makes a burst of clients wait in
@@ -348,11 +443,15 @@ struct hvd_control *hvd_control_new(const char *path, const char *group,
         g_set_error(err, HV_ERROR, HV_ERROR_IO, "control socket %s: %s", path,
                     e ? e->message : g_strerror(errno));
         g_object_unref(svc);
+        close(lock_fd);
         return NULL;
     }
     struct hvd_control *c = g_new0(struct hvd_control, 1);
     c->service = svc;
     c->path = g_strdup(path);
+    c->lock_fd = lock_fd;
+    c->limits = (struct hvd_control_limits)HVD_CONTROL_LIMITS_DEFAULT;
+    restart_idle_timer(c);
     c->sock_gid = gid;
     c->ops = ops;
     c->ud = ud;
@@ -373,7 +472,11 @@ void hvd_control_free(struct hvd_control *c)
         conn_free(k);
     }
     g_object_unref(c->service);
+    if (c->idle_timer)
+        g_source_remove(c->idle_timer);
+    /* The socket first, then the lock that guards it. */
     unlink(c->path);
+    close(c->lock_fd);
     g_free(c->path);
     g_free(c);
 }

@@ -12,6 +12,9 @@
 #include "common/hv_error.h"
 
 #define MAX_FINISHED 64
+/* How much of the end of a console log is searched for the panic message:
+ * the panic is among the last lines the guest wrote. */
+#define CONSOLE_TAIL_BYTES (256 * 1024)
 
 enum job_state { JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED };
 static const char *const state_names[] = { "running", "completed", "failed", "cancelled" };
@@ -156,11 +159,15 @@ static char *panic_message(struct job *jb)
     }
     g_autofree char *log = hvd_console_log_path(xml);
     free(xml);
-    g_autofree char *text = NULL;
-    gsize len = 0;
-    if (!log || !g_file_get_contents(log, &text, &len, NULL))
+    if (!log)
         return NULL;
-    return hvd_panic_message_from_log(text, len);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = hvd_console_tail(log, CONSOLE_TAIL_BYTES, &err);
+    if (!text) {
+        g_printerr("hvdumpd: %s: no panic message: %s\n", jb->domain, err->message);
+        return NULL;
+    }
+    return hvd_panic_message_from_log(text, strlen(text));
 }
 
 static gboolean job_done_in_main(gpointer ud);
@@ -270,7 +277,8 @@ static gboolean job_done_in_main(gpointer ud)
             g_printerr("hvdumpd: %s: %s\n", jb->domain, jb->after_error);
         else if (jb->apply_after && j->cfg->after != HVD_AFTER_NONE)
             g_printerr("hvdumpd: %s: after=%s done\n", jb->domain, hvd_after_name(j->cfg->after));
-        hvd_spool_room_enforce(j->room, j->cfg->keep, j->cfg->max_bytes, jb->path);
+        hvd_spool_room_enforce(j->room, &(struct hvd_retention){ j->cfg->keep,
+                               j->cfg->domain_max_bytes, j->cfg->max_bytes }, jb->path);
     } else {
         g_printerr("hvdumpd: %s: dump %u %s: %s\n", jb->domain, jb->id,
                    state_names[jb->state], jb->error);
@@ -305,7 +313,8 @@ guint hvd_jobs_start(struct hvd_jobs *j, const struct hvd_job_request *r, GError
 
     char *path = NULL, *sidecar = NULL;
     if (r->path) {
-        path = hvd_spool_resolve(j->cfg->spool, r->path, err);
+        path = hvd_spool_resolve_request(j->cfg->spool, r->domain, r->path,
+                                         hvd_format_ext(format), err);
         if (!path)
             return 0;
         sidecar = hvd_spool_sidecar_for(path);

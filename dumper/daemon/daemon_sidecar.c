@@ -4,10 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 
 #include "common/hv_error.h"
+#include "common/text_safe.h"
+
+/* Longest guest-supplied string kept in a sidecar. */
+#define GUEST_TEXT_MAX 1024
 
 char *hvd_sha256_file(const char *path, GError **err)
 {
@@ -73,16 +78,21 @@ gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError
     }
     json_builder_set_member_name(b, "sha256");
     json_builder_add_string_value(b, sha);
+    /* Both come from the guest: valid UTF-8, no control characters, bounded. */
     json_builder_set_member_name(b, "kernel_release");
-    if (s->kernel_release)
-        json_builder_add_string_value(b, s->kernel_release);
-    else
+    if (s->kernel_release) {
+        g_autofree char *safe = hv_text_safe(s->kernel_release, -1, GUEST_TEXT_MAX);
+        json_builder_add_string_value(b, safe);
+    } else {
         json_builder_add_null_value(b);
+    }
     json_builder_set_member_name(b, "panic_message");
-    if (s->panic_message)
-        json_builder_add_string_value(b, s->panic_message);
-    else
+    if (s->panic_message) {
+        g_autofree char *safe = hv_text_safe(s->panic_message, -1, GUEST_TEXT_MAX);
+        json_builder_add_string_value(b, safe);
+    } else {
         json_builder_add_null_value(b);
+    }
     json_builder_end_object(b);
 
     g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -97,6 +107,39 @@ gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError
         return FALSE;
     }
     return TRUE;
+}
+
+char *hvd_console_tail(const char *path, size_t max, GError **err)
+{
+    /* The path is in the domain's XML, which whoever defines domains
+     * controls, and the file is the guest's to fill: no symlinks (root
+     * would read any file), no FIFOs or devices (a read that never ends),
+     * and only the end of a file of any size. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "console log %s: %s", path, g_strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "console log %s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    off_t from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+    char *buf = g_malloc(max + 1);
+    size_t got = 0;
+    while (got < max) {
+        ssize_t n = pread(fd, buf + got, max - got, from + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    return buf;
 }
 
 char *hvd_panic_message_from_log(const char *text, size_t len)

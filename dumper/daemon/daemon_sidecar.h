@@ -21,10 +21,14 @@ struct hvd_sidecar {
     const char *panic_message;  /* NULL when unknown */
 };
 
-/* Writes the sidecar (atomically), including the SHA-256 of the dump file. */
+/* Writes the sidecar (atomically), including the SHA-256 of the dump file.
+ * Guest-supplied strings are made safe (common/text_safe.h) on the way. */
 gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError **err);
 char *hvd_sha256_file(const char *path, GError **err);
 
+/* The last max bytes of a console log file (NUL-terminated, g_free), read
+ * only if it is a regular file and not through a symlink; never blocks. */
+char *hvd_console_tail(const char *path, size_t max, GError **err);
 /* The last "Kernel panic - not syncing: ..." message in a console log, or
  * NULL. */
 char *hvd_panic_message_from_log(const char *text, size_t len);

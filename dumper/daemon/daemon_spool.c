@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/hv_error.h"
+#include "common/text_safe.h"
 
 void hvd_dump_file_free(struct hvd_dump_file *f)
 {
@@ -29,35 +30,53 @@ static int by_age(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->path, y->path);
 }
 
-GPtrArray *hvd_retention_select(GPtrArray *files, unsigned keep, uint64_t max_bytes,
+GPtrArray *hvd_retention_select(GPtrArray *files, const struct hvd_retention *rt,
                                 const char *protect)
 {
     /* Not g_ptr_array_copy(): the copy would inherit files' free function. */
     GPtrArray *sorted = g_ptr_array_sized_new(files->len);
     GPtrArray *out = g_ptr_array_new();
     g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) domain_bytes = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                               NULL, g_free);
     g_autoptr(GHashTable) doomed = g_hash_table_new(NULL, NULL);
+    g_autoptr(GHashTable) newest = g_hash_table_new(NULL, NULL);
     uint64_t total = 0;
 
     for (guint i = 0; i < files->len; i++)
         g_ptr_array_add(sorted, files->pdata[i]);
     g_ptr_array_sort(sorted, by_age);
-    /* keep=: walk newest first, counting per domain; the protected dump
-     * counts towards its domain's quota but is never removed. */
+    /* keep= and domain-max-bytes=: walk newest first, counting per domain;
+     * the protected dump counts towards its domain's quota but is never
+     * removed, and neither is a domain's newest dump. */
     for (guint i = sorted->len; i-- > 0;) {
         struct hvd_dump_file *f = sorted->pdata[i];
         guint n = GPOINTER_TO_UINT(g_hash_table_lookup(kept, f->domain)) + 1;
         g_hash_table_insert(kept, f->domain, GUINT_TO_POINTER(n));
+        uint64_t *used = g_hash_table_lookup(domain_bytes, f->domain);
+        if (!used) {
+            used = g_new0(uint64_t, 1);
+            g_hash_table_insert(domain_bytes, f->domain, used);
+        }
         gboolean prot = protect && g_strcmp0(f->path, protect) == 0;
-        if (keep && n > keep && !prot)
+        if (n == 1)
+            g_hash_table_add(newest, f);
+        if (!prot && n > 1 &&
+            ((rt->keep && n > rt->keep) ||
+             (rt->domain_max_bytes && *used + f->size > rt->domain_max_bytes))) {
             g_hash_table_add(doomed, f);
-        else
+        } else {
             total += f->size;
+            *used += f->size;
+        }
     }
-    /* max-bytes=: oldest first among what is left. */
-    for (guint i = 0; max_bytes && total > max_bytes && i < sorted->len; i++) {
+    /* max-bytes=: oldest first among what is left, never a domain's newest
+     * dump: one domain's dumps, however many, cannot push out the only
+     * dump another domain has. */
+    for (guint i = 0; rt->max_bytes && total > rt->max_bytes && i < sorted->len; i++) {
         struct hvd_dump_file *f = sorted->pdata[i];
-        if (g_hash_table_contains(doomed, f) || (protect && g_strcmp0(f->path, protect) == 0))
+        if (g_hash_table_contains(doomed, f) || g_hash_table_contains(newest, f) ||
+            (protect && g_strcmp0(f->path, protect) == 0))
             continue;
         g_hash_table_add(doomed, f);
         total -= f->size;
@@ -132,13 +151,13 @@ GPtrArray *hvd_spool_scan(const char *spool)
     return out;
 }
 
-unsigned hvd_spool_enforce(const char *spool, unsigned keep, uint64_t max_bytes,
+unsigned hvd_spool_enforce(const char *spool, const struct hvd_retention *rt,
                            const char *protect)
 {
-    if (!keep && !max_bytes)
+    if (!rt->keep && !rt->max_bytes && !rt->domain_max_bytes)
         return 0;
     g_autoptr(GPtrArray) files = hvd_spool_scan(spool);
-    g_autoptr(GPtrArray) doomed = hvd_retention_select(files, keep, max_bytes, protect);
+    g_autoptr(GPtrArray) doomed = hvd_retention_select(files, rt, protect);
     for (guint i = 0; i < doomed->len; i++) {
         struct hvd_dump_file *f = doomed->pdata[i];
         if (unlink(f->path) < 0)
@@ -154,10 +173,20 @@ unsigned hvd_spool_enforce(const char *spool, unsigned keep, uint64_t max_bytes,
 
 struct hvd_dump_file *hvd_spool_oldest(GPtrArray *files, GHashTable *busy)
 {
+    /* Each domain's newest dump is not a candidate: a full spool is made
+     * room in from older dumps, never by taking a domain's only one. */
+    g_autoptr(GHashTable) newest = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < files->len; i++) {
+        struct hvd_dump_file *f = files->pdata[i];
+        struct hvd_dump_file *n = g_hash_table_lookup(newest, f->domain);
+        if (!n || by_age(&n, &f) < 0)
+            g_hash_table_insert(newest, f->domain, f);
+    }
     struct hvd_dump_file *best = NULL;
     for (guint i = 0; i < files->len; i++) {
         struct hvd_dump_file *f = files->pdata[i];
-        if (busy && g_hash_table_contains(busy, f->path))
+        if ((busy && g_hash_table_contains(busy, f->path)) ||
+            g_hash_table_lookup(newest, f->domain) == f)
             continue;
         if (!best || by_age(&f, &best) < 0)
             best = f;
@@ -269,11 +298,11 @@ unsigned hvd_spool_room_make_room(struct hvd_spool_room *r, uint64_t min_free)
     return n;
 }
 
-unsigned hvd_spool_room_enforce(struct hvd_spool_room *r, unsigned keep, uint64_t max_bytes,
+unsigned hvd_spool_room_enforce(struct hvd_spool_room *r, const struct hvd_retention *rt,
                                 const char *protect)
 {
     g_mutex_lock(&r->lock);
-    unsigned n = hvd_spool_enforce(r->spool, keep, max_bytes, protect);
+    unsigned n = hvd_spool_enforce(r->spool, rt, protect);
     g_mutex_unlock(&r->lock);
     return n;
 }
@@ -287,6 +316,8 @@ gboolean hvd_spool_check_relpath(const char *rel, GError **err)
         why = "absolute";
     else if (g_str_has_suffix(rel, "/"))
         why = "names a directory";
+    else if (!g_utf8_validate(rel, -1, NULL))
+        why = "is not UTF-8";
     else {
         g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
         for (char **p = parts; *p && !why; p++) {
@@ -296,11 +327,15 @@ gboolean hvd_spool_check_relpath(const char *rel, GError **err)
                 why = "contains '..'";
             else if (strcmp(*p, ".") == 0)
                 why = "contains '.'";
+            for (const char *c = *p; *c && !why; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    why = "contains a control character";
         }
     }
     if (why) {
+        g_autofree char *shown = hv_text_safe(rel ? rel : "", -1, 256);
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                    "path '%s' %s: it must be relative inside the spool", rel ? rel : "", why);
+                    "path '%s' %s: it must be relative inside the spool", shown, why);
         return FALSE;
     }
     return TRUE;
@@ -343,20 +378,63 @@ char *hvd_spool_resolve(const char *spool, const char *rel, GError **err)
     return g_steal_pointer(&cur);
 }
 
-/* Domain names may hold characters that are awkward in file names. */
-static char *safe_component(const char *name)
+char *hvd_spool_domain_dir(const char *domain)
 {
-    char *s = g_strdup(name);
-    for (char *c = s; *c; c++)
-        if (*c == '/' || (c == s && *c == '.'))
-            *c = '_';
-    return s;
+    /* One directory per domain name and one name per directory: '%', '/',
+     * a leading '.' and control characters are %XX-encoded (an earlier
+     * rule turned a leading '.' into '_', so ".x" and "_x" shared one
+     * directory, and pruning one pruned the other). */
+    GString *s = g_string_new(NULL);
+    for (const char *c = domain; *c; c++) {
+        unsigned char b = (unsigned char)*c;
+        if (b == '%' || b == '/' || b < 0x20 || b == 0x7f || (c == domain && b == '.'))
+            g_string_append_printf(s, "%%%02X", b);
+        else
+            g_string_append_c(s, (char)b);
+    }
+    if (s->len == 0)
+        g_string_append(s, "%00");
+    return g_string_free(s, FALSE);
+}
+
+char *hvd_spool_resolve_request(const char *spool, const char *domain, const char *rel,
+                                const char *ext, GError **err)
+{
+    if (!hvd_spool_check_relpath(rel, err))
+        return NULL;
+    /* Only files retention knows: it prunes DOMAIN/NAME.kdump and .elf, one
+     * level deep, names not starting with '.'. */
+    g_autofree char *suffix = g_strconcat(".", ext, NULL);
+    if (strchr(rel, '/') || rel[0] == '.' || !g_str_has_suffix(rel, suffix) ||
+        strcmp(rel, suffix) == 0) {
+        g_autofree char *shown = hv_text_safe(rel, -1, 256);
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                    "path '%s' must be a file name ending in %s (the format's extension), "
+                    "without '/'", shown, suffix);
+        return NULL;
+    }
+    /* Inside the domain's own directory: a request for one domain never
+     * writes into another's, whose retention would then count it. */
+    g_autofree char *comp = hvd_spool_domain_dir(domain);
+    g_autofree char *dir = g_build_filename(spool, comp, NULL);
+    struct stat st;
+    if (lstat(dir, &st) < 0 && (errno != ENOENT || mkdir(dir, 0750) < 0)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "cannot use spool directory %s: %s", dir,
+                    g_strerror(errno));
+        return NULL;
+    }
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_PERMISSION,
+                    "spool directory %s is not a directory (a symlink?); refused", dir);
+        return NULL;
+    }
+    return hvd_spool_resolve(dir, rel, err);
 }
 
 gboolean hvd_spool_new_name(const char *spool, const char *domain, const char *ext,
                             char **dump_path, char **sidecar_path, GError **err)
 {
-    g_autofree char *comp = safe_component(domain);
+    g_autofree char *comp = hvd_spool_domain_dir(domain);
     g_autofree char *dir = g_build_filename(spool, comp, NULL);
     struct stat st;
 

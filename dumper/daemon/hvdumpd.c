@@ -13,14 +13,17 @@
 #include "dumper/daemon/daemon_control.h"
 #include "dumper/daemon/daemon_events.h"
 #include "dumper/daemon/daemon_jobs.h"
+#include "dumper/daemon/daemon_ratelimit.h"
 #include "dumper/daemon/daemon_spool.h"
 #include "dumper/engine/guardian.h"
 #include "dumper/libvirt/libvirt_conn.h"
 #include "dumper/libvirt/libvirt_dump.h"
 #include "common/hv_error.h"
+#include "common/text_safe.h"
 
 struct daemon {
     struct hvd_config cfg;
+    struct hvd_ratelimit *crash_limit;
     struct hvd_events *events;
     struct hvd_jobs *jobs;
     struct hvd_control *control;
@@ -51,6 +54,14 @@ static void on_crash(void *ud, virDomainPtr dom, const char *why)
         return;
     }
     g_printerr("hvdumpd: %s: %s\n", name, why);
+    if (!hvd_ratelimit_allow(d->crash_limit, name, g_get_real_time())) {
+        /* The domain stays as it crashed (no after=): its memory is there
+         * for a dump requested by hand. */
+        g_printerr("hvdumpd: %s: crash dump skipped: crash-limit of %u per %" G_GINT64_FORMAT
+                   " s reached\n", name, d->cfg.crash_limit,
+                   d->cfg.crash_window_usec / G_USEC_PER_SEC);
+        return;
+    }
     if (!start_dump(d, dom, NULL, NULL, "crash", &err))
         g_printerr("hvdumpd: %s: cannot dump: %s\n", name, err->message);
 }
@@ -107,6 +118,15 @@ static const struct hvd_control_ops control_ops = {
     .cancel = op_cancel,
 };
 
+/* SIGHUP is ignored, not fatal: a daemon killed by a stray hang-up stops
+ * collecting crashes.  The configuration is read at start only. */
+static gboolean on_hangup(gpointer ud)
+{
+    (void)ud;
+    g_printerr("hvdumpd: SIGHUP ignored (restart hvdumpd to re-read its configuration)\n");
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_signal(gpointer ud)
 {
     struct daemon *d = ud;
@@ -133,6 +153,11 @@ int main(int argc, char **argv)
     if (argc >= 2 && g_strcmp0(argv[1], "__guardian") == 0)
         return hv_guardian_main(argc - 1, argv + 1, hv_libvirt_guardian_rescue);
     setlocale(LC_ALL, "");
+    /* Everything we print may carry text from a guest or QEMU (error
+     * messages quote them): no control characters reach the log. */
+    g_set_printerr_handler(hv_text_safe_printerr);
+    /* Before anything slow: a hang-up during start-up must not kill us. */
+    guint hup = g_unix_signal_add(SIGHUP, on_hangup, NULL);
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 1) {
         g_printerr("hvdumpd: %s\n", err ? err->message : "unexpected arguments");
@@ -158,15 +183,19 @@ int main(int argc, char **argv)
     /* Dumps are written to files only the daemon's user reads. */
     umask(0077);
     /* The limits may have changed since the last run. */
-    hvd_spool_enforce(d.cfg.spool, d.cfg.keep, d.cfg.max_bytes, NULL);
+    hvd_spool_enforce(d.cfg.spool, &(struct hvd_retention){ d.cfg.keep, d.cfg.domain_max_bytes,
+                                                            d.cfg.max_bytes }, NULL);
     hvd_spool_make_room(d.cfg.spool, d.cfg.min_free, NULL);
 
     d.loop = g_main_loop_new(NULL, FALSE);
+    /* 4096 domains remembered: far more than one host runs. */
+    d.crash_limit = hvd_ratelimit_new(d.cfg.crash_limit, d.cfg.crash_window_usec, 4096);
     d.jobs = hvd_jobs_new(&d.cfg, hv_libvirt_dump);
     d.control = hvd_control_new(d.cfg.socket, d.cfg.socket_group, &control_ops, &d, &err);
     if (!d.control) {
         g_printerr("hvdumpd: %s\n", err->message);
         hvd_jobs_free(d.jobs);
+        hvd_ratelimit_free(d.crash_limit);
         g_main_loop_unref(d.loop);
         hvd_config_clear(&d.cfg);
         return 1;
@@ -184,7 +213,9 @@ int main(int argc, char **argv)
     hvd_control_free(d.control);
     hvd_jobs_free(d.jobs); /* cancels, waits; guests paused by us are resumed */
     hvd_events_free(d.events);
+    hvd_ratelimit_free(d.crash_limit);
     g_main_loop_unref(d.loop);
     hvd_config_clear(&d.cfg);
+    g_source_remove(hup);
     return 0;
 }

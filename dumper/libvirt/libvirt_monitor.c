@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dumper/libvirt/libvirt_monitor.h"
 
-#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 #include <libvirt/libvirt-qemu.h>
 
@@ -101,8 +105,9 @@ void hv_libvirt_monitor_free(struct gm_monitor *m)
     g_free(lm);
 }
 
-/* TRUE when /proc/pid/cmdline has the argument `uuid` (libvirt always
- * passes -uuid <domain uuid> to QEMU). */
+/* TRUE when /proc/pid/cmdline has "-uuid UUID" (libvirt always passes
+ * the domain's UUID that way).  Anywhere else in argv proves nothing: any
+ * local user can run `sleep 1d UUID`. */
 static gboolean cmdline_has_uuid(pid_t pid, const char *uuid)
 {
     char path[64];
@@ -110,21 +115,66 @@ static gboolean cmdline_has_uuid(pid_t pid, const char *uuid)
     gsize len = 0;
 
     g_snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    if (!g_file_get_contents(path, &buf, &len, NULL))
+    if (!g_file_get_contents(path, &buf, &len, NULL) || len == 0 || buf[len - 1] != '\0')
         return FALSE;
-    for (gsize i = 0; i < len; i += strlen(buf + i) + 1)
-        if (strcmp(buf + i, uuid) == 0)
+    gboolean after_flag = FALSE;
+    for (gsize i = 0; i < len; i += strlen(buf + i) + 1) {
+        if (after_flag && strcmp(buf + i, uuid) == 0)
             return TRUE;
+        after_flag = strcmp(buf + i, "-uuid") == 0;
+    }
     return FALSE;
 }
 
-static pid_t pid_from_file(const char *path)
+/* TRUE when pid runs a QEMU system emulator (its executable, not its
+ * claimed name). */
+static gboolean is_qemu(pid_t pid)
 {
-    g_autofree char *txt = NULL;
-    if (!g_file_get_contents(path, &txt, NULL, NULL))
+    char path[64];
+    g_snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    g_autofree char *exe = g_file_read_link(path, NULL);
+    if (!exe)
+        return FALSE;
+    g_autofree char *base = g_path_get_basename(exe);
+    return g_str_has_prefix(base, "qemu-system-") || g_str_has_prefix(base, "qemu-kvm");
+}
+
+pid_t hv_libvirt_pid_from_pidfile(const char *pidfile, const char *uuid, GError **err)
+{
+    /* libvirt writes the pid file in a directory only it can write: one
+     * that anyone else could have written vouches for nothing. */
+    int fd = open(pidfile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "%s: %s", pidfile, g_strerror(errno));
         return -1;
-    long v = strtol(txt, NULL, 10);
-    return v > 0 ? (pid_t)v : -1;
+    }
+    struct stat st;
+    char txt[32] = "";
+    ssize_t n = -1;
+    gboolean trusted = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                       (st.st_uid == 0 || st.st_uid == geteuid()) &&
+                       !(st.st_mode & (S_IWGRP | S_IWOTH));
+    if (trusted)
+        n = read(fd, txt, sizeof txt - 1);
+    close(fd);
+    if (!trusted) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "%s: not a pid file libvirt wrote (owner or mode)", pidfile);
+        return -1;
+    }
+    char *end;
+    long v = n > 0 ? strtol(txt, &end, 10) : 0;
+    if (v <= 0 || v > INT32_MAX) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "%s: no pid in it", pidfile);
+        return -1;
+    }
+    pid_t pid = (pid_t)v;
+    if (!is_qemu(pid) || !cmdline_has_uuid(pid, uuid)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "%s: pid %d is not the domain's QEMU (stale pid file?)", pidfile, (int)pid);
+        return -1;
+    }
+    return pid;
 }
 
 pid_t hv_libvirt_qemu_pid(virDomainPtr dom, GError **err)
@@ -136,37 +186,29 @@ pid_t hv_libvirt_qemu_pid(virDomainPtr dom, GError **err)
         hv_libvirt_error(err, HV_ERROR_GUEST, "cannot get the domain's UUID");
         return -1;
     }
-    /* The system and the session daemon keep pid files in different places. */
+    /* The system and the session daemon keep pid files in different
+     * places.  Only a pid libvirt vouches for is taken: no scan of /proc
+     * for a process that merely mentions the UUID. */
     g_autofree char *sys = g_strdup_printf("/run/libvirt/qemu/%s.pid", name);
     g_autofree char *ses = g_build_filename(g_get_user_runtime_dir(),
                                             "libvirt", "qemu", "run", NULL);
     g_autofree char *ses_file = g_strdup_printf("%s/%s.pid", ses, name);
     const char *cands[] = { sys, ses_file };
+    g_autoptr(GError) first = NULL;
     for (size_t i = 0; i < G_N_ELEMENTS(cands); i++) {
-        pid_t pid = pid_from_file(cands[i]);
-        if (pid > 0 && cmdline_has_uuid(pid, uuid))
+        GError *e = NULL;
+        pid_t pid = hv_libvirt_pid_from_pidfile(cands[i], uuid, &e);
+        if (pid > 0)
             return pid;
-    }
-
-    /* Remote URIs or unusual layouts: look for the process itself. */
-    DIR *d = opendir("/proc");
-    if (d) {
-        struct dirent *de;
-        pid_t found = -1;
-        while ((de = readdir(d)) && found < 0) {
-            char *end;
-            long v = strtol(de->d_name, &end, 10);
-            if (*end == '\0' && v > 0 && cmdline_has_uuid((pid_t)v, uuid))
-                found = (pid_t)v;
-        }
-        closedir(d);
-        if (found > 0)
-            return found;
+        if (!first)
+            first = e;
+        else
+            g_error_free(e);
     }
     g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
-                "cannot find the QEMU process of domain '%s' (UUID %s) on this host; "
-                "hvdump must run on the domain's host with access to /proc",
-                name, uuid);
+                "cannot find the QEMU process of domain '%s' (UUID %s): %s; "
+                "hvdump must run on the domain's host as root",
+                name, uuid, first->message);
     return -1;
 }
 

@@ -16,11 +16,15 @@
 struct gm_monitor *hv_libvirt_monitor_new(virDomainPtr dom);
 void hv_libvirt_monitor_free(struct gm_monitor *m);
 
-/* QEMU's pid for dom: libvirt's pid file when its QEMU process carries the
- * domain's UUID on its command line, else a scan of /proc for that UUID.
- * The UUID check makes a stale pid file (or a pid reused by another
- * process) an error instead of a wrong answer. */
+/* QEMU's pid for dom: only the pid libvirt vouches for, from its pid file
+ * (system or session daemon), and only when that process runs a QEMU
+ * binary with "-uuid UUID" in its argv.  A stale pid file, a reused pid or
+ * a local user's process that mentions the UUID is HV_ERROR_GUEST, never a
+ * wrong answer: what we read is dumped as the guest's RAM. */
 pid_t hv_libvirt_qemu_pid(virDomainPtr dom, GError **err);
+/* The same checks on one pid file (owned by root or us, not writable by
+ * group or others, not a symlink). */
+pid_t hv_libvirt_pid_from_pidfile(const char *pidfile, const char *uuid, GError **err);
 
 /* The path of the QMP socket libvirt gave QEMU pid (the listening Unix
  * socket named monitor.sock among the process's open files), for talking to

@@ -86,6 +86,43 @@ check "nobody refused by SO_PEERCRED even with a 0666 socket" \
 chmod 0660 "$SOCK"
 check "refusal logged" wait_log "refused peer uid 65534" 5
 
+# --- hostile clients (a member of the socket's group): the daemon stays up,
+# bounded, and root is still served.  Each attack is bounded by the client
+# itself (256 MiB sent, 200 connections), so a regression fails the test
+# rather than the machine.
+cp "$HERE/hostile_client.py" "$WORK/hostile_client.py"
+AS_MEMBER="setpriv --reuid=nobody --regid=nogroup --groups=$GROUP"
+out=$($AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" deep 2>&1)
+check "100,000 nested '[': an error reply, no crash" grep -q 'nested too deeply' <<<"$out"
+check "  hvdumpd still running" kill -0 "$DPID"
+rss_before=$(ps -o rss= -p "$DPID")
+out=$($AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" endless 256 2>&1)
+check "a line without end is cut off" grep -q 'request line too long' <<<"$out"
+rss_after=$(ps -o rss= -p "$DPID")
+check "  memory did not follow it (RSS $rss_before -> $rss_after KiB)" \
+    test $((rss_after - rss_before)) -lt 20000
+$AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" idle 200 8 >"$WORK/idle.out" 2>&1 &
+IDLE=$!
+for i in $(seq 150); do [ -s "$WORK/idle.out" ] && break; sleep 0.2; done
+check "200 idle connections of one member: all but 16 refused ($(cat "$WORK/idle.out"))" \
+    grep -q '^held 16 refused 184' "$WORK/idle.out"
+out=$($PY "$WORK/ctl.py" "$SOCK" '{"execute":"query-dumps"}')
+check "  root is served meanwhile" test "$(kind "$out")" = return
+out=$(setpriv --reuid=daemon --regid=nogroup --groups="$GROUP" \
+      $PY "$WORK/ctl.py" "$SOCK" '{"execute":"query-dumps"}' 2>&1)
+check "  and so is another member" test "$(kind "$out")" = return
+kill "$IDLE" 2>/dev/null; wait "$IDLE" 2>/dev/null
+
+# --- SIGHUP is not fatal; a second instance does not take the socket
+kill -HUP "$DPID"
+check "SIGHUP: logged as ignored" wait_log "SIGHUP ignored" 10
+check "  hvdumpd still running" kill -0 "$DPID"
+"$HVDUMPD" --config "$WORK/hvdumpd.conf" 2>"$WORK/second.err"; rc=$?
+check "a second hvdumpd on the same socket refuses to start" \
+    test $rc -ne 0 -a -n "$(grep 'another hvdumpd' "$WORK/second.err")"
+out=$($PY "$WORK/ctl.py" "$SOCK" '{"execute":"query-dumps"}')
+check "  the first one still answers on its socket" test "$(kind "$out")" = return
+
 # --- the hvdump client
 out=$("$HVDUMP" --daemon "$SOCK" query 2>&1)
 check "hvdump --daemon query prints the job list" grep -q '^\[' <<<"$out"

@@ -22,10 +22,10 @@ if grep -q 'not wired' <<<"$out"; then
     echo "SKIP: dumping over libvirt is not wired yet: $out"
     exit 77
 fi
-check "request dump completes" test $rc -eq 0 -a -f "$SPOOL/probe.kdump"
-check "request dump has a sidecar" test -f "$SPOOL/probe.json"
+check "request dump completes" test $rc -eq 0 -a -f "$SPOOL/$NAME/probe.kdump"
+check "request dump has a sidecar" test -f "$SPOOL/$NAME/probe.json"
 check "guest resumed after a request dump" lv_wait_state "$NAME" running 10
-check "sidecar sha256 matches the dump" test "$($PY -c 'import json,sys;print(json.load(open(sys.argv[1]))["sha256"])' "$SPOOL/probe.json")" = "$(sha256sum < "$SPOOL/probe.kdump" | cut -d' ' -f1)"
+check "sidecar sha256 matches the dump" test "$($PY -c 'import json,sys;print(json.load(open(sys.argv[1]))["sha256"])' "$SPOOL/$NAME/probe.json")" = "$(sha256sum < "$SPOOL/$NAME/probe.kdump" | cut -d' ' -f1)"
 
 # --- one dump per domain at a time; cancel leaves nothing
 mapfile -t R < <($PY "$WORK/ctl.py" "$SOCK" \
@@ -36,7 +36,7 @@ check "first dump accepted" test "$(kind "${R[0]}")" = return
 check "second dump of the same domain refused (Busy)" test "$(kind "${R[1]}")" = Busy
 check "cancel accepted" test "$(kind "${R[2]}")" = return
 check "cancel logged" wait_log "cancelled" 60
-check "no partial file after cancel" test -z "$(ls "$SPOOL" | grep -E '^c1')"
+check "no partial file after cancel" test -z "$(ls "$SPOOL/$NAME" | grep -E '^c1')"
 check "guest resumed after cancel" lv_wait_state "$NAME" running 10
 
 # --- auto-dump on panic (format=elf from the config), then after=restart
@@ -65,5 +65,5 @@ check "the crash dump (oldest) was the one removed" test ! -e "$DUMP" -a ! -e "$
 "$HVDUMP" --daemon "$SOCK" dump "$NAME" --path gone.elf --no-wait >/dev/null
 $LV_VIRSH destroy "$NAME" >/dev/null
 check "vanished domain: dump failed and logged" wait_log "$NAME: dump [0-9]* failed" 60
-check "vanished domain: no file left" test -z "$(ls "$SPOOL" | grep '^gone')"
+check "vanished domain: no file left" test -z "$(ls "$SPOOL/$NAME" | grep '^gone')"
 finish

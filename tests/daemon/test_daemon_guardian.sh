@@ -23,12 +23,12 @@ guardians() { pgrep -f "__guardian libvirt .*$UUID" | tr '\n' ' '; }
 # (retried: another test may be restarting libvirtd meanwhile)
 for i in 1 2 3; do
     "$HVDUMP" --daemon "$SOCK" dump "$NAME" --path ok.kdump >/dev/null && break
-    rm -f "$SPOOL/ok.kdump"; sleep 3
+    rm -f "$SPOOL/$NAME/ok.kdump"; sleep 3
 done
-check "a normal dump completes" test -f "$SPOOL/ok.kdump"
+check "a normal dump completes" test -f "$SPOOL/$NAME/ok.kdump"
 check "guest running after it" lv_wait_state "$NAME" running 10
 check "no guardian left after a completed dump" test -z "$(guardians)"
-rm -f "$SPOOL/ok.kdump" "$SPOOL/ok.json"
+rm -f "$SPOOL/$NAME/ok.kdump" "$SPOOL/$NAME/ok.json"
 
 # --- SIGKILL mid-dump (throttled, so that "mid-dump" lasts on any machine)
 throttle "$DPID"
@@ -42,11 +42,11 @@ done
 check "dump request accepted ($r)" test "$(kind "$r")" = return
 caught=
 for i in $(seq 1 1200); do # up to a minute
-    if [ -e "$SPOOL/killed.kdump.partial" ] &&
+    if [ -e "$SPOOL/$NAME/killed.kdump.partial" ] &&
        [ "$($LV_VIRSH domstate "$NAME" 2>/dev/null | head -1)" = paused ]; then
         caught=1; break
     fi
-    [ -e "$SPOOL/killed.kdump" ] && break
+    [ -e "$SPOOL/$NAME/killed.kdump" ] && break
     sleep 0.05
 done
 check "caught the dump with the guest paused and a partial file" test -n "$caught"
@@ -57,8 +57,8 @@ T0=$(date +%s.%N)
 check "domain running again within 10 s of the SIGKILL" lv_wait_state "$NAME" running 10
 echo "# resumed after $(echo "$(date +%s.%N) - $T0" | bc 2>/dev/null || echo '?') s"
 gone() { for i in $(seq 1 50); do [ ! -e "$1" ] && return 0; sleep 0.1; done; return 1; }
-check "no .partial left" gone "$SPOOL/killed.kdump.partial"
-check "no dump left" test ! -e "$SPOOL/killed.kdump"
+check "no .partial left" gone "$SPOOL/$NAME/killed.kdump.partial"
+check "no dump left" test ! -e "$SPOOL/$NAME/killed.kdump"
 check "guardian logged the rescue" wait_log "guardian: .* domain resumed" 10
 for i in $(seq 1 50); do [ -z "$(guardians)" ] && break; sleep 0.1; done
 check "the guardian exited" test -z "$(guardians)"
@@ -68,6 +68,6 @@ check "the guest still answers" lv_wait_state "$NAME" running 2
 rm -f "$SOCK"
 start_daemon "$CONF"
 "$HVDUMP" --daemon "$SOCK" dump "$NAME" --format kdump-zstd --path again.kdump >/dev/null
-check "dump after the rescue completes" test -f "$SPOOL/again.kdump"
-check "the dump opens" "$HVDUMP" verify "$SPOOL/again.kdump"
+check "dump after the rescue completes" test -f "$SPOOL/$NAME/again.kdump"
+check "the dump opens" "$HVDUMP" verify "$SPOOL/$NAME/again.kdump"
 finish

@@ -47,9 +47,9 @@ print(j["status"] + "|" + j.get("error", ""))'
 
 # --- how big is a dump of this guest?  (the spool has room for it now)
 "$HVDUMP" --daemon "$SOCK" dump "$NAME" --path probe.kdump >/dev/null
-check "probe dump written" test -s "$SPOOL/probe.kdump"
-D=$(( $(stat -c %s "$SPOOL/probe.kdump") + $(stat -c %s "$SPOOL/probe.json") ))
-rm -f "$SPOOL/probe.kdump" "$SPOOL/probe.json"
+check "probe dump written" test -s "$SPOOL/$NAME/probe.kdump"
+D=$(( $(stat -c %s "$SPOOL/$NAME/probe.kdump") + $(stat -c %s "$SPOOL/$NAME/probe.json") ))
+rm -f "$SPOOL/$NAME/probe.kdump" "$SPOOL/$NAME/probe.json"
 echo "# a dump takes $D bytes"
 
 # --- case 1: four older dumps of D/2 each over two domains, free space
@@ -85,15 +85,15 @@ check "the new dump opens (hvdump verify)" "$HVDUMP" verify "$NEW"
 check "query-dumps: completed" test "$(query_last | cut -d'|' -f1)" = completed
 check "guest resumed" lv_wait_state "$NAME" running 10
 
-# --- case 2: no room can be made (a non-dump file fills the spool); one
-# small old dump is pruned on the way, then the dump fails.
+# --- case 2: no room can be made (a non-dump file fills the spool); the
+# other domain's only dump is kept, and the dump fails.
 rm -rf "${SPOOL:?}"/* 
 mkdump "$O/20200101T000000Z.kdump" 65536 "2020-01-01"
 head -c $(( $(avail) - 262144 )) /dev/zero > "$SPOOL/ballast.bin"
 out=$("$HVDUMP" --daemon "$SOCK" dump "$NAME" --path nospace.kdump 2>&1); rc=$?
 check "dump with no room fails" test $rc -ne 0
-check "the last old dump was tried first" test ! -e "$O/20200101T000000Z.kdump"
-check "no partial file left" test -z "$(ls -a "$SPOOL" | grep nospace)"
+check "another domain's only dump is never pruned" test -e "$O/20200101T000000Z.kdump"
+check "no partial file left" test -z "$(ls -a "$SPOOL/$NAME" | grep nospace)"
 q=$(query_last)
 check "query-dumps: failed" test "${q%%|*}" = failed
 check "query-dumps: no-space message ($q)" grep -q "no space left on device" <<<"$q"

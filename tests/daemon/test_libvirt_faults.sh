@@ -156,18 +156,18 @@ crash_written() { # a crash dump's .partial in the domain's directory grows
 }
 
 id=$("$HVDUMP" --daemon "$SOCK" dump "$NAME" --path req.kdump --no-wait | awk '{print $1}')
-check "daemon restart: request dump under way" wait_written "$SPOOL/req.kdump.partial"
+check "daemon restart: request dump under way" wait_written "$SPOOL/$NAME/req.kdump.partial"
 n=$(conns)
 stop_libvirtd; start_libvirtd
 check "daemon restart: request dump completed" wait_log "$NAME: dump $id completed" 300
 check "daemon restart: query-dumps says completed" test "$(query "$id")" = "completed "
-check "daemon restart: dump verifies" "$HVDUMP" verify "$SPOOL/req.kdump"
+check "daemon restart: dump verifies" "$HVDUMP" verify "$SPOOL/$NAME/req.kdump"
 check "daemon restart: guest running again" lv_wait_state "$NAME" running 30
 check "daemon restart: hvdumpd reconnected" wait_count $((n + 1)) 'connected to' 30
 
 # Undefined during a requested dump.
 id=$("$HVDUMP" --daemon "$SOCK" dump "$NAME" --path undef.kdump --no-wait | awk '{print $1}')
-check "daemon undefine: dump under way" wait_written "$SPOOL/undef.kdump.partial"
+check "daemon undefine: dump under way" wait_written "$SPOOL/$NAME/undef.kdump.partial"
 $LV_VIRSH undefine "$NAME" >/dev/null
 check "daemon undefine: dump completed" wait_log "$NAME: dump $id completed" 300
 check "daemon undefine: query-dumps says completed" test "$(query "$id")" = "completed "
@@ -198,12 +198,12 @@ lv_wait_ready "$NAME" "$G" 240 || fail "guest ready after the second restart"
 
 # --- hvdumpd: the domain destroyed and undefined mid-dump
 id=$("$HVDUMP" --daemon "$SOCK" dump "$NAME" --path gone.kdump --no-wait | awk '{print $1}')
-check "daemon vanish: dump under way" wait_written "$SPOOL/gone.kdump.partial"
+check "daemon vanish: dump under way" wait_written "$SPOOL/$NAME/gone.kdump.partial"
 $LV_VIRSH destroy "$NAME" >/dev/null; $LV_VIRSH undefine "$NAME" >/dev/null
 check "daemon vanish: dump failed and logged" wait_log "$NAME: dump $id failed" 120
 st=$(query "$id")
 check "daemon vanish: query-dumps says failed, QEMU exited ($st)" grep -q '^failed .*exited during the dump' <<<"$st"
-check "daemon vanish: no file left" test -z "$(ls "$SPOOL" | grep '^gone')"
+check "daemon vanish: no file left" test -z "$(ls "$SPOOL/$NAME" | grep '^gone')"
 check "daemon vanish: hvdumpd still answers" bash -c "\"$HVDUMP\" --daemon \"$SOCK\" query >/dev/null"
 check "daemon vanish: hvdumpd still running" kill -0 "$DPID"
 stop_daemon

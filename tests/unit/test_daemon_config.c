@@ -42,8 +42,12 @@ static void test_defaults(void)
     g_assert_cmpstr(c.socket, ==, HVD_DEFAULT_SOCKET);
     g_assert_cmpstr(c.format, ==, "kdump-zstd");
     g_assert_cmpint(c.after, ==, HVD_AFTER_NONE);
-    g_assert_cmpuint(c.keep, ==, 0);
+    /* Limits on by default: one crash-looping guest must not fill the spool. */
+    g_assert_cmpuint(c.keep, ==, 3);
     g_assert_cmpuint(c.max_bytes, ==, 0);
+    g_assert_cmpuint(c.domain_max_bytes, ==, 0);
+    g_assert_cmpuint(c.crash_limit, ==, 3);
+    g_assert_cmpint(c.crash_window_usec, ==, (gint64)3600 * G_USEC_PER_SEC);
     g_assert_cmpuint(c.min_free, ==, 0);
     g_assert_true(hvd_config_domain_matches(&c, "anything"));
     g_assert_cmpstr(hvd_format_ext(c.format), ==, "kdump");
@@ -138,6 +142,35 @@ static void test_after(void)
     g_assert_false(hvd_after_parse("Destroy", &a, NULL));
 }
 
+static void test_rate(void)
+{
+    unsigned n;
+    int64_t w;
+    g_assert_true(hvd_parse_rate("3/1h", &n, &w, NULL));
+    g_assert_cmpuint(n, ==, 3);
+    g_assert_cmpint(w, ==, (gint64)3600 * G_USEC_PER_SEC);
+    g_assert_true(hvd_parse_rate("10/90", &n, &w, NULL));
+    g_assert_cmpint(w, ==, (gint64)90 * G_USEC_PER_SEC);
+    g_assert_true(hvd_parse_rate("1/2d", &n, &w, NULL));
+    g_assert_cmpint(w, ==, (gint64)2 * 86400 * G_USEC_PER_SEC);
+    g_assert_true(hvd_parse_rate("0", &n, &w, NULL));
+    g_assert_cmpuint(n, ==, 0);
+    const char *bad[] = { "", "3", "3/", "/1h", "0/1h", "3/0", "3/1w", "-1/1h", "3/1h ",
+                          "3/99999d", "x/1h" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GError *err = NULL;
+        g_assert_false(hvd_parse_rate(bad[i], &n, &w, &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_clear_error(&err);
+    }
+    struct hvd_config c;
+    g_assert_true(hvd_config_load_data(&c, "[collect]\ncrash-limit=0\ndomain-max-bytes=2G\n",
+                                       NULL));
+    g_assert_cmpuint(c.crash_limit, ==, 0);
+    g_assert_cmpuint(c.domain_max_bytes, ==, 2ull << 30);
+    hvd_config_clear(&c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -147,5 +180,6 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_config/errors", test_errors);
     g_test_add_func("/daemon_config/file", test_file);
     g_test_add_func("/daemon_config/after", test_after);
+    g_test_add_func("/daemon_config/crash-limit", test_rate);
     return g_test_run();
 }

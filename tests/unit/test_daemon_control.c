@@ -234,9 +234,159 @@ static void test_socket(void)
     g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
     g_clear_error(&err);
     g_unlink(s.path);
+    g_autofree char *lock = g_strconcat(s.path, ".lock", NULL);
+    g_unlink(lock);
     g_rmdir(dir);
     g_free(s.path);
     g_ptr_array_unref(s.replies);
+}
+
+/* json-glib's parser recursed once per level: 100,000 '[' crashed hvdumpd. */
+static void test_deep_nesting(void)
+{
+    struct fake f = { 0 };
+    size_t n = 100000;
+    char *line = g_malloc(n + 1);
+    memset(line, '[', n);
+    line[n] = '\0';
+    g_autofree char *r = hvd_control_handle_line(&fake_ops, &f, line);
+    g_autofree char *k = kind_of(r, NULL);
+    g_assert_cmpstr(k, ==, HVD_ERR_GENERIC);
+    g_assert_nonnull(strstr(r, "nested too deeply"));
+    /* Deep but legal nesting inside a string is no nesting. */
+    g_autofree char *inside = g_strdup_printf("{\"execute\":\"query-dumps\",\"x\":\"%s\"}", line);
+    g_autofree char *r2 = hvd_control_handle_line(&fake_ops, &f, inside);
+    g_autofree char *k2 = kind_of(r2, NULL);
+    g_assert_cmpstr(k2, ==, "return");
+    g_free(line);
+}
+
+static void test_admit(void)
+{
+    struct hvd_control_limits l = { 1024, 2, 10, 3, 60 };
+    g_assert_true(hvd_control_admit(&l, 1000, 0, 0));
+    g_assert_true(hvd_control_admit(&l, 1000, 1, 5));
+    g_assert_false(hvd_control_admit(&l, 1000, 2, 5));   /* per uid */
+    g_assert_true(hvd_control_admit(&l, 1001, 0, 6));
+    g_assert_false(hvd_control_admit(&l, 1001, 0, 7));   /* root's reserve */
+    g_assert_true(hvd_control_admit(&l, 0, 9, 9));       /* root: reserve and no per-uid cap */
+    g_assert_false(hvd_control_admit(&l, 0, 0, 10));     /* but the total holds */
+}
+
+static GSocketConnection *connect_to(const char *path)
+{
+    g_autoptr(GSocketClient) c = g_socket_client_new();
+    g_autoptr(GSocketAddress) a = g_unix_socket_address_new(path);
+    return g_socket_client_connect(c, G_SOCKET_CONNECTABLE(a), NULL, NULL);
+}
+
+/* One request, its reply line (g_free) or NULL when the server closed. */
+static char *ask(GSocketConnection *conn, const char *req)
+{
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    if (!g_output_stream_write_all(out, req, strlen(req), NULL, NULL, NULL))
+        return NULL;
+    g_autoptr(GDataInputStream) in =
+        g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+    g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(in), FALSE);
+    return g_data_input_stream_read_line(in, NULL, NULL, NULL);
+}
+
+struct flood {
+    char *path;
+    gboolean done;
+};
+
+static gpointer flood_thread(gpointer ud)
+{
+    struct flood *fl = ud;
+    /* A line without end: an error, then the connection is closed. */
+    g_autoptr(GSocketConnection) longc = connect_to(fl->path);
+    char big[3000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    g_autofree char *rl = ask(longc, big);
+    g_assert_nonnull(rl);
+    g_assert_nonnull(strstr(rl, "request line too long"));
+    g_autofree char *after = ask(longc, "\n{\"execute\":\"query-dumps\"}\n");
+    g_assert_null(after);
+    /* Limits: 4 in all, 1 of them kept for root (we are root here, so the
+     * per-uid cap does not apply: the total does). */
+    GSocketConnection *held[4];
+    for (int i = 0; i < 4; i++) {
+        held[i] = connect_to(fl->path);
+        g_assert_nonnull(held[i]);
+        g_autofree char *r = ask(held[i], "{\"execute\":\"query-dumps\"}\n");
+        g_assert_nonnull(r);
+        g_assert_nonnull(strstr(r, "\"return\""));
+    }
+    /* The fifth: refused with a reason, not left hanging. */
+    g_autoptr(GSocketConnection) fifth = connect_to(fl->path);
+    g_autofree char *r5 = ask(fifth, "{\"execute\":\"query-dumps\"}\n");
+    g_assert_nonnull(r5);
+    g_assert_nonnull(strstr(r5, "too many connections"));
+    /* Idle connections are closed after idle_s (1 s here): reads see EOF. */
+    g_usleep(1800000);
+    for (int i = 0; i < 4; i++) {
+        g_autofree char *r = ask(held[i], "{\"execute\":\"query-dumps\"}\n");
+        g_assert_null(r);
+        g_object_unref(held[i]);
+    }
+    /* And the socket serves again. */
+    g_autoptr(GSocketConnection) fresh = connect_to(fl->path);
+    g_autofree char *rf = ask(fresh, "{\"execute\":\"query-dumps\"}\n");
+    g_assert_nonnull(rf);
+    g_assert_nonnull(strstr(rf, "\"return\""));
+    g_atomic_int_set(&fl->done, TRUE);
+    return NULL;
+}
+
+static void test_socket_limits(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvd-ctl-XXXXXX", NULL);
+    struct fake f = { 0 };
+    struct flood fl = { g_build_filename(dir, "ctl.sock", NULL), FALSE };
+    GError *err = NULL;
+    struct hvd_control *c = hvd_control_new(fl.path, NULL, &fake_ops, &f, &err);
+    g_assert_no_error(err);
+    struct hvd_control_limits l = { 1024, 2, 4, 1, 1 };
+    hvd_control_set_limits(c, &l);
+    GThread *t = g_thread_new("flood", flood_thread, &fl);
+    while (!g_atomic_int_get(&fl.done))
+        g_main_context_iteration(NULL, TRUE);
+    g_thread_join(t);
+    hvd_control_free(c);
+    g_autofree char *lock = g_strconcat(fl.path, ".lock", NULL);
+    g_unlink(lock);
+    g_rmdir(dir);
+    g_free(fl.path);
+}
+
+/* A second instance must not take the first one's socket away. */
+static void test_second_instance(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvd-ctl-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "ctl.sock", NULL);
+    struct fake f = { 0 };
+    GError *err = NULL;
+    struct hvd_control *first = hvd_control_new(path, NULL, &fake_ops, &f, &err);
+    g_assert_no_error(err);
+    GStatBuf before, after;
+    g_assert_cmpint(g_lstat(path, &before), ==, 0);
+    g_assert_null(hvd_control_new(path, NULL, &fake_ops, &f, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_EXISTS);
+    g_assert_nonnull(strstr(err->message, "another hvdumpd"));
+    g_clear_error(&err);
+    g_assert_cmpint(g_lstat(path, &after), ==, 0);
+    g_assert_cmpuint(before.st_ino, ==, after.st_ino);
+    hvd_control_free(first);
+    /* Once the first is gone, a new one starts. */
+    struct hvd_control *again = hvd_control_new(path, NULL, &fake_ops, &f, &err);
+    g_assert_no_error(err);
+    hvd_control_free(again);
+    g_autofree char *lock = g_strconcat(path, ".lock", NULL);
+    g_unlink(lock);
+    g_rmdir(dir);
 }
 
 int main(int argc, char **argv)
@@ -245,5 +395,9 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_control/protocol", test_protocol);
     g_test_add_func("/daemon_control/peer", test_peer);
     g_test_add_func("/daemon_control/socket", test_socket);
+    g_test_add_func("/daemon_control/deep-nesting", test_deep_nesting);
+    g_test_add_func("/daemon_control/admit", test_admit);
+    g_test_add_func("/daemon_control/socket-limits", test_socket_limits);
+    g_test_add_func("/daemon_control/second-instance", test_second_instance);
     return g_test_run();
 }

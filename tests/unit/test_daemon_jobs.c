@@ -92,7 +92,7 @@ static void test_jobs(void)
     g_assert_error(err, HV_ERROR, HV_ERROR_BUSY);
     g_clear_error(&err);
     /* Another domain: runs at the same time. */
-    struct hvd_job_request r2 = { .domain = "vm2", .trigger = "request", .path = "mine/x.elf",
+    struct hvd_job_request r2 = { .domain = "vm2", .trigger = "request", .path = "x.elf",
                                   .format = "elf" };
     guint b = hvd_jobs_start(j, &r2, &err);
     g_assert_no_error(err);
@@ -122,7 +122,7 @@ static void test_jobs(void)
     while (hvd_jobs_n_running(j) > 1)
         g_main_context_iteration(NULL, TRUE);
     g_assert_cmpstr(status_of(j, b), ==, "cancelled");
-    g_autofree char *bpath = g_build_filename(spool, "mine/x.elf", NULL);
+    g_autofree char *bpath = g_build_filename(spool, "vm2", "x.elf", NULL);
     g_autofree char *bpartial = g_strconcat(bpath, ".partial", NULL);
     g_assert_false(g_file_test(bpath, G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test(bpartial, G_FILE_TEST_EXISTS));

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dumper/daemon/daemon_sidecar.h"
+#include "dumper/daemon/daemon_ratelimit.h"
 #include "dumper/daemon/daemon_spool.h"
 #include "common/hv_error.h"
 
@@ -22,6 +23,9 @@ static struct hvd_dump_file *mk(const char *dom, const char *path, uint64_t size
     f->mtime = mtime;
     return f;
 }
+
+/* keep, max-bytes (and no per-domain cap) as a struct hvd_retention. */
+#define RT(keep, max) (&(struct hvd_retention){ (keep), 0, (max) })
 
 static gboolean chosen(GPtrArray *out, const char *path)
 {
@@ -46,20 +50,20 @@ static GPtrArray *sample(void)
 static void test_retention_none(void)
 {
     g_autoptr(GPtrArray) a = sample();
-    g_autoptr(GPtrArray) out = hvd_retention_select(a, 0, 0, NULL);
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, RT(0, 0), NULL);
     g_assert_cmpuint(out->len, ==, 0);
-    out = (g_ptr_array_unref(out), hvd_retention_select(a, 0, 1300, NULL)); /* exactly the total */
+    out = (g_ptr_array_unref(out), hvd_retention_select(a, RT(0, 1300), NULL)); /* exactly the total */
     g_assert_cmpuint(out->len, ==, 0);
 }
 
 static void test_retention_keep(void)
 {
     g_autoptr(GPtrArray) a = sample();
-    g_autoptr(GPtrArray) out = hvd_retention_select(a, 2, 0, NULL);
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, RT(2, 0), NULL);
     g_assert_cmpuint(out->len, ==, 1);
     g_assert_true(chosen(out, "a1")); /* oldest of a; b has only 2 */
     g_ptr_array_unref(out);
-    out = hvd_retention_select(a, 1, 0, NULL);
+    out = hvd_retention_select(a, RT(1, 0), NULL);
     g_assert_cmpuint(out->len, ==, 3);
     g_assert_true(chosen(out, "a1") && chosen(out, "a2") && chosen(out, "b1"));
     g_assert_false(chosen(out, "a3") || chosen(out, "b2"));
@@ -69,7 +73,7 @@ static void test_retention_bytes(void)
 {
     g_autoptr(GPtrArray) a = sample();
     /* 1300 total, cap 800: drop oldest overall: a1 (10), b1 (15) -> 700. */
-    g_autoptr(GPtrArray) out = hvd_retention_select(a, 0, 800, NULL);
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, RT(0, 800), NULL);
     g_assert_cmpuint(out->len, ==, 2);
     g_assert_true(chosen(out, "a1") && chosen(out, "b1"));
     /* Returned oldest first. */
@@ -80,17 +84,20 @@ static void test_retention_protect(void)
 {
     g_autoptr(GPtrArray) a = sample();
     g_ptr_array_add(a, mk("a", "new", 5000, 50)); /* alone over the cap */
-    g_autoptr(GPtrArray) out = hvd_retention_select(a, 0, 1000, "new");
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, RT(0, 1000), "new");
     g_assert_false(chosen(out, "new"));
-    g_assert_cmpuint(out->len, ==, 5); /* everything else goes */
+    /* Everything else goes but b's newest: a domain's newest dump is never
+     * pruned for bytes. */
+    g_assert_cmpuint(out->len, ==, 4);
+    g_assert_false(chosen(out, "b2"));
     g_ptr_array_unref(out);
     /* keep=1 with the protected one the newest of a: the other a's go. */
-    out = hvd_retention_select(a, 1, 0, "new");
+    out = hvd_retention_select(a, RT(1, 0), "new");
     g_assert_false(chosen(out, "new"));
     g_assert_true(chosen(out, "a1") && chosen(out, "a2") && chosen(out, "a3"));
     g_ptr_array_unref(out);
     /* The protected one is older than others in its domain: still kept. */
-    out = hvd_retention_select(a, 1, 0, "a1");
+    out = hvd_retention_select(a, RT(1, 0), "a1");
     g_assert_false(chosen(out, "a1"));
     g_assert_true(chosen(out, "a2"));
 }
@@ -108,6 +115,45 @@ static void test_relpath(void)
         g_clear_error(&err);
     }
     g_assert_false(hvd_spool_check_relpath(NULL, NULL));
+}
+
+/* Client paths: newlines, no extension, another domain's directory, and
+ * two domains that shared one directory. */
+static void test_request_paths(void)
+{
+    g_autofree char *spool = g_dir_make_tmp("hvd-spool-XXXXXX", NULL);
+    GError *err = NULL;
+    g_autofree char *p = hvd_spool_resolve_request(spool, "vm1", "x.kdump", "kdump", &err);
+    g_assert_no_error(err);
+    g_autofree char *want = g_build_filename(spool, "vm1", "x.kdump", NULL);
+    g_assert_cmpstr(p, ==, want);
+    const char *bad[] = { "x\n.kdump", "x.elf", "x", ".kdump", ".hidden.kdump",
+                          "vm2/x.kdump", "../vm2/x.kdump", "x.kdump.partial", "x\x1b.kdump" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_null(hvd_spool_resolve_request(spool, "vm1", bad[i], "kdump", &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_assert_null(strchr(err->message, '\n'));
+        g_clear_error(&err);
+    }
+    /* One directory per domain, one domain per directory. */
+    g_autofree char *a = hvd_spool_domain_dir(".x");
+    g_autofree char *b = hvd_spool_domain_dir("_x");
+    g_autofree char *c = hvd_spool_domain_dir("%2Ex");
+    g_assert_cmpstr(a, !=, b);
+    g_assert_cmpstr(a, !=, c);
+    g_assert_cmpstr(b, ==, "_x");
+    g_assert_cmpstr(a, ==, "%2Ex");
+    g_assert_cmpstr(c, ==, "%252Ex");
+    g_autofree char *d = hvd_spool_domain_dir("vm-1.example");
+    g_assert_cmpstr(d, ==, "vm-1.example");
+    /* A domain directory that is a symlink is refused. */
+    g_autofree char *link = g_build_filename(spool, "vm3", NULL);
+    g_assert_cmpint(symlink("/tmp", link), ==, 0);
+    g_assert_null(hvd_spool_resolve_request(spool, "vm3", "x.kdump", "kdump", &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_PERMISSION);
+    g_clear_error(&err);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", spool);
+    g_assert_cmpint(system(cmd), ==, 0);
 }
 
 static void test_resolve(void)
@@ -191,16 +237,18 @@ static void test_scan_enforce(void)
     g_assert_cmpuint(total, ==, 3 * 1010 + 2000);
 
     /* keep=2: vm1's oldest dump and its sidecar go. */
-    g_assert_cmpuint(hvd_spool_enforce(spool, 2, 0, NULL), ==, 1);
+    g_assert_cmpuint(hvd_spool_enforce(spool, RT(2, 0), NULL), ==, 1);
     g_assert_false(g_file_test(p[0], G_FILE_TEST_EXISTS));
     g_autofree char *sc0 = hvd_spool_sidecar_for(p[0]);
     g_assert_false(g_file_test(sc0, G_FILE_TEST_EXISTS));
     g_assert_true(g_file_test(p[1], G_FILE_TEST_EXISTS));
     /* max-bytes: 2020 + 2000 left; cap 2500, protecting vm2's x.elf:
-     * the oldest of the rest (vm1 #2) goes, then vm1 #3 -> 2000. */
-    g_assert_cmpuint(hvd_spool_enforce(spool, 0, 2500, p[3]), ==, 2);
+     * the oldest of the rest (vm1 #2) goes; vm1 #3 is vm1's newest and
+     * stays, over the cap or not. */
+    g_assert_cmpuint(hvd_spool_enforce(spool, RT(0, 2500), p[3]), ==, 1);
     g_assert_true(g_file_test(p[3], G_FILE_TEST_EXISTS));
-    g_assert_false(g_file_test(p[2], G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(p[1], G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(p[2], G_FILE_TEST_EXISTS));
     g_assert_true(g_file_test(partial, G_FILE_TEST_EXISTS));
     g_assert_true(g_file_test(txt, G_FILE_TEST_EXISTS));
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", spool);
@@ -269,21 +317,18 @@ static void test_prune_oldest(void)
     g_assert_false(exists(s.p[0]));
     g_autofree char *sc0 = hvd_spool_sidecar_for(s.p[0]);
     g_assert_false(exists(sc0));
-    /* Next: p[1] is busy, so p[2], then p[3]; then nothing. */
-    g_assert_true(hvd_spool_prune_oldest(s.spool, busy, "test", NULL));
-    g_assert_true(exists(s.p[1]));
-    g_assert_false(exists(s.p[2]));
-    g_assert_true(hvd_spool_prune_oldest(s.spool, busy, "test", NULL));
-    g_assert_false(exists(s.p[3]));
+    /* Next: p[1] is busy, and p[2] and p[3] are their domains' newest
+     * dumps, which pruning never takes: nothing. */
     g_assert_false(hvd_spool_prune_oldest(s.spool, busy, "test", NULL));
-    g_assert_true(exists(s.p[1]));
+    g_assert_true(exists(s.p[1]) && exists(s.p[2]) && exists(s.p[3]));
     g_autofree char *partial = g_strdup_printf("%s/vm1/old.kdump.partial", s.spool);
     g_autofree char *txt = g_strdup_printf("%s/vm2/notes.txt", s.spool);
     g_assert_true(exists(partial) && exists(txt));
-    /* Not busy any more: it goes too. */
+    /* Not busy any more: it goes, and the two newest stay. */
     g_assert_true(hvd_spool_prune_oldest(s.spool, NULL, "test", NULL));
     g_assert_false(exists(s.p[1]));
     g_assert_false(hvd_spool_prune_oldest(s.spool, NULL, "test", NULL));
+    g_assert_true(exists(s.p[2]) && exists(s.p[3]));
     pspool_free(&s);
 }
 
@@ -299,13 +344,14 @@ static void test_make_room(void)
     g_assert_cmpuint(hvd_spool_make_room(s.spool, 0, NULL), ==, 0);
     for (int i = 0; i < 4; i++)
         g_assert_true(exists(s.p[i]));
-    /* More than the filesystem has: every dump but the busy one goes. */
+    /* More than the filesystem has: every dump goes but the busy one and
+     * each domain's newest (vm1: p[0] busy, p[2] newest; vm2: p[3]
+     * newest): only p[1]. */
     g_autoptr(GHashTable) busy = g_hash_table_new(g_str_hash, g_str_equal);
     g_hash_table_add(busy, s.p[0]);
-    g_assert_cmpuint(hvd_spool_make_room(s.spool, G_MAXUINT64, busy), ==, 3);
-    g_assert_true(exists(s.p[0]));
-    for (int i = 1; i < 4; i++)
-        g_assert_false(exists(s.p[i]));
+    g_assert_cmpuint(hvd_spool_make_room(s.spool, G_MAXUINT64, busy), ==, 1);
+    g_assert_true(exists(s.p[0]) && exists(s.p[2]) && exists(s.p[3]));
+    g_assert_false(exists(s.p[1]));
     GError *err = NULL;
     g_assert_false(hvd_spool_free_bytes("/nonexistent/spool", &avail, &err));
     g_assert_error(err, HV_ERROR, HV_ERROR_IO);
@@ -348,10 +394,11 @@ static void test_room_threads(void)
     GThread *t[3];
     for (int i = 0; i < 3; i++)
         t[i] = g_thread_new("pruner", prune_thread, &pr[i]);
-    g_assert_cmpuint(hvd_spool_room_enforce(room, 0, 0, NULL), ==, 0);
+    g_assert_cmpuint(hvd_spool_room_enforce(room, RT(0, 0), NULL), ==, 0);
     for (int i = 0; i < 3; i++)
         g_thread_join(t[i]);
-    g_assert_cmpint(pr[0].removed + pr[1].removed + pr[2].removed, ==, N - 1);
+    /* All but the busy one and the domain's newest. */
+    g_assert_cmpint(pr[0].removed + pr[1].removed + pr[2].removed, ==, N - 2);
     g_assert_true(exists(busy_path));
     hvd_spool_room_set_busy(room, busy_path, FALSE);
     g_assert_cmpuint(hvd_spool_room_make_room(room, G_MAXUINT64), ==, 1);
@@ -450,6 +497,104 @@ static void test_sidecar(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+/* Guest strings with control characters and bytes that are not UTF-8 made
+ * sidecars that Python's json.load refused. */
+static void test_sidecar_guest_text(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvd-sc-XXXXXX", NULL);
+    g_autofree char *dump = g_build_filename(dir, "d.kdump", NULL);
+    g_autofree char *sc = g_build_filename(dir, "d.json", NULL);
+    g_assert_true(g_file_set_contents(dump, "abc", 3, NULL));
+    struct hvd_sidecar s = {
+        .domain = "vm1", .uuid = "u", .trigger = "crash", .format = "kdump-zstd",
+        .dump_path = dump, .kernel_release = "6.1\x1f\xff\x1b[2J",
+        .panic_message = "Fatal exception\nhvdumpd: forged line",
+    };
+    g_assert_true(hvd_sidecar_write(sc, &s, NULL));
+    g_autofree char *text = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(sc, &text, &len, NULL));
+    g_assert_true(g_utf8_validate(text, (gssize)len, NULL));
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, text, (gssize)len, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    g_assert_cmpstr(json_object_get_string_member(o, "kernel_release"), ==,
+                    "6.1\\x1f\xef\xbf\xbd\\x1b[2J");
+    g_assert_cmpstr(json_object_get_string_member(o, "panic_message"), ==,
+                    "Fatal exception\\x0ahvdumpd: forged line");
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/* The console log path is the domain's to name and the file the guest's to
+ * fill: a symlink (root reading any file), a FIFO (a read that never
+ * ends), a huge file (only its end is read). */
+static void test_console_tail(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvd-con-XXXXXX", NULL);
+    g_autofree char *log = g_build_filename(dir, "console.log", NULL);
+    g_autofree char *link = g_build_filename(dir, "link.log", NULL);
+    g_autofree char *fifo = g_build_filename(dir, "fifo.log", NULL);
+    GString *big = g_string_new(NULL);
+    while (big->len < 3u << 20)
+        g_string_append(big, "[    1.000000] random boot noise\n");
+    g_string_append(big, "Kernel panic - not syncing: sysrq triggered crash\n");
+    g_assert_true(g_file_set_contents(log, big->str, (gssize)big->len, NULL));
+    GError *err = NULL;
+    g_autofree char *tail = hvd_console_tail(log, 4096, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(strlen(tail), ==, 4096);
+    g_autofree char *msg = hvd_panic_message_from_log(tail, strlen(tail));
+    g_assert_cmpstr(msg, ==, "sysrq triggered crash");
+    g_assert_cmpint(symlink("/etc/shadow", link), ==, 0);
+    g_assert_null(hvd_console_tail(link, 4096, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_IO);
+    g_clear_error(&err);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_null(hvd_console_tail(fifo, 4096, &err));
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+    g_assert_nonnull(err);
+    g_clear_error(&err);
+    g_string_free(big, TRUE);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/* domain-max-bytes=: per domain, oldest first, never the newest. */
+static void test_retention_domain_bytes(void)
+{
+    g_autoptr(GPtrArray) a = sample();
+    /* a: 3 x 100, b: 2 x 500; cap 250 per domain: a1 goes (a2+a3 = 200),
+     * b1 goes (b2 alone is over the cap but is b's newest). */
+    struct hvd_retention rt = { 0, 250, 0 };
+    g_autoptr(GPtrArray) out = hvd_retention_select(a, &rt, NULL);
+    g_assert_cmpuint(out->len, ==, 2);
+    g_assert_true(chosen(out, "a1") && chosen(out, "b1"));
+}
+
+/* crash-limit=: N per window per domain, others unaffected, memory bounded. */
+static void test_ratelimit(void)
+{
+    struct hvd_ratelimit *r = hvd_ratelimit_new(3, 100, 2);
+    g_assert_true(hvd_ratelimit_allow(r, "loop", 0));
+    g_assert_true(hvd_ratelimit_allow(r, "loop", 10));
+    g_assert_true(hvd_ratelimit_allow(r, "loop", 20));
+    g_assert_false(hvd_ratelimit_allow(r, "loop", 30));   /* 3 in [0, 100) */
+    g_assert_false(hvd_ratelimit_allow(r, "loop", 99));
+    g_assert_true(hvd_ratelimit_allow(r, "other", 99));   /* its own count */
+    g_assert_true(hvd_ratelimit_allow(r, "loop", 100));   /* the one at 0 left the window */
+    g_assert_false(hvd_ratelimit_allow(r, "loop", 105));
+    /* A third domain: the least recently seen ("other") is forgotten. */
+    g_assert_true(hvd_ratelimit_allow(r, "third", 106));
+    g_assert_false(hvd_ratelimit_allow(r, "loop", 107));  /* still remembered */
+    hvd_ratelimit_free(r);
+    struct hvd_ratelimit *off = hvd_ratelimit_new(0, 100, 2);
+    for (int i = 0; i < 100; i++)
+        g_assert_true(hvd_ratelimit_allow(off, "x", i));
+    hvd_ratelimit_free(off);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -457,8 +602,11 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_spool/retention/keep", test_retention_keep);
     g_test_add_func("/daemon_spool/retention/bytes", test_retention_bytes);
     g_test_add_func("/daemon_spool/retention/protect", test_retention_protect);
+    g_test_add_func("/daemon_spool/retention/domain-bytes", test_retention_domain_bytes);
+    g_test_add_func("/daemon_spool/crash-limit", test_ratelimit);
     g_test_add_func("/daemon_spool/relpath", test_relpath);
     g_test_add_func("/daemon_spool/resolve", test_resolve);
+    g_test_add_func("/daemon_spool/request-paths", test_request_paths);
     g_test_add_func("/daemon_spool/scan_enforce", test_scan_enforce);
     g_test_add_func("/daemon_spool/new_name", test_new_name);
     g_test_add_func("/daemon_spool/oldest", test_oldest);
@@ -468,5 +616,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_spool/panic_message", test_panic_message);
     g_test_add_func("/daemon_spool/console_path", test_console_path);
     g_test_add_func("/daemon_spool/sidecar", test_sidecar);
+    g_test_add_func("/daemon_spool/sidecar-guest-text", test_sidecar_guest_text);
+    g_test_add_func("/daemon_spool/console-tail", test_console_tail);
     return g_test_run();
 }

@@ -8,12 +8,22 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum fake_mode { FAKE_GARBAGE, FAKE_SILENT, FAKE_ERROR };
+enum fake_mode {
+    FAKE_GARBAGE, FAKE_SILENT, FAKE_ERROR,
+    /* A hostile QEMU, after the greeting and capabilities: */
+    FAKE_ENDLESS_LINE,  /* one line that never ends */
+    FAKE_DEEP,          /* 100,000 nested arrays */
+    FAKE_OTHER_IDS,     /* replies to ids never sent, forever */
+    FAKE_EVENT_FLOOD,   /* events with ever new names, forever */
+    FAKE_MUTE,          /* no reply at all */
+    FAKE_BAD_STATUS,    /* query-status with {"status": 1} */
+};
 
 struct fake {
     enum fake_mode mode;
@@ -34,6 +44,70 @@ static void read_line(int fd)
         ;
 }
 
+/* Sends until the client goes away; FALSE then. */
+static gboolean flood(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return FALSE;
+        s += n;
+        len -= (size_t)n;
+    }
+    return TRUE;
+}
+
+static void hostile(int fd, enum fake_mode mode)
+{
+    send_str(fd, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
+    read_line(fd);
+    send_str(fd, "{\"return\": {}, \"id\": 1}\r\n");
+    read_line(fd);
+    static char junk[65536];
+    char msg[128];
+    switch (mode) {
+    case FAKE_ENDLESS_LINE:
+        memset(junk, 'x', sizeof junk);
+        const char *open_string = "{\"return\": \"";
+        flood(fd, open_string, strlen(open_string));
+        for (int i = 0; i < 1024 && flood(fd, junk, sizeof junk); i++) /* 64 MiB */
+            ;
+        break;
+    case FAKE_DEEP:
+        memset(junk, '[', 100000 < sizeof junk ? 100000 : sizeof junk);
+        const char *reply = "{\"id\": 2, \"return\": ";
+        flood(fd, reply, strlen(reply));
+        flood(fd, junk, sizeof junk);
+        flood(fd, junk, 100000 - sizeof junk);
+        flood(fd, "\r\n", 2);
+        read_line(fd);
+        break;
+    case FAKE_OTHER_IDS:
+        for (unsigned i = 0; i < 10000000; i++) {
+            int n = g_snprintf(msg, sizeof msg, "{\"return\": {}, \"id\": %u}\r\n", 1000 + i);
+            if (!flood(fd, msg, (size_t)n))
+                break;
+        }
+        break;
+    case FAKE_EVENT_FLOOD:
+        for (unsigned i = 0; i < 10000000; i++) {
+            int n = g_snprintf(msg, sizeof msg, "{\"event\": \"E%u\"}\r\n", i);
+            if (!flood(fd, msg, (size_t)n))
+                break;
+        }
+        break;
+    case FAKE_MUTE:
+        read_line(fd); /* until the client closes */
+        break;
+    case FAKE_BAD_STATUS:
+        send_str(fd, "{\"return\": {\"status\": 1, \"running\": false}, \"id\": 2}\r\n");
+        read_line(fd);
+        break;
+    default:
+        break;
+    }
+}
+
 static gpointer fake_main(gpointer data)
 {
     struct fake *f = data;
@@ -41,6 +115,14 @@ static gpointer fake_main(gpointer data)
 
     g_assert_cmpint(fd, >=, 0);
     switch (f->mode) {
+    case FAKE_ENDLESS_LINE:
+    case FAKE_DEEP:
+    case FAKE_OTHER_IDS:
+    case FAKE_EVENT_FLOOD:
+    case FAKE_MUTE:
+    case FAKE_BAD_STATUS:
+        hostile(fd, f->mode);
+        break;
     case FAKE_GARBAGE:
         send_str(fd, "SSH-2.0-OpenSSH_9.2\r\n");
         break;
@@ -140,6 +222,104 @@ static void test_error_reply_and_events(void)
     g_free(text);
     qmp_events_clear(c);
     g_assert_false(qmp_event_seen(c, "STOP"));
+    qmp_close(c);
+    fake_stop(&f, t);
+}
+
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* Connects to a hostile fake and runs one command, which must fail with
+ * HV_ERROR_GUEST (or code) and a message containing what. */
+static void hostile_command(enum fake_mode mode, int code, const char *what,
+                            volatile gint *cancel)
+{
+    struct fake f;
+    GThread *t = fake_start(&f, mode);
+    GError *err = NULL;
+    struct qmp_client *c = qmp_connect(f.path, 2000, &err);
+    g_assert_no_error(err);
+    qmp_set_cancel(c, cancel);
+    g_assert_null(qmp_execute(c, "query-status", NULL, &err));
+    g_assert_error(err, HV_ERROR, code);
+    if (!strstr(err->message, what))
+        g_error("expected \"%s\" in: %s", what, err->message);
+    g_clear_error(&err);
+    qmp_close(c);
+    fake_stop(&f, t);
+}
+
+/* One endless line: an error once the line passes 8 MiB, with memory to
+ * match (it grew by gigabytes before). */
+static void test_endless_line(void)
+{
+    long before = max_rss_kib();
+    hostile_command(FAKE_ENDLESS_LINE, HV_ERROR_GUEST, "line longer than", NULL);
+    g_assert_cmpint(max_rss_kib() - before, <, 48 * 1024);
+}
+
+/* json-glib recurses per nesting level: 100,000 '[' overflowed the stack. */
+static void test_deep_nesting(void)
+{
+    hostile_command(FAKE_DEEP, HV_ERROR_GUEST, "nested deeper than", NULL);
+}
+
+/* Replies to other ids forever used to spin forever. */
+static void test_other_ids(void)
+{
+    hostile_command(FAKE_OTHER_IDS, HV_ERROR_GUEST, "no reply among", NULL);
+}
+
+/* An event flood: bounded work, and only so many kinds remembered. */
+static void test_event_flood(void)
+{
+    long before = max_rss_kib();
+    hostile_command(FAKE_EVENT_FLOOD, HV_ERROR_GUEST, "no reply among", NULL);
+    g_assert_cmpint(max_rss_kib() - before, <, 16 * 1024);
+}
+
+static gboolean set_flag(gpointer data)
+{
+    g_atomic_int_set((volatile gint *)data, 1);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer cancel_later(gpointer data)
+{
+    g_usleep(300000);
+    set_flag(data);
+    return NULL;
+}
+
+/* A mute QEMU and SIGINT (the cancel flag): cancelled within a second or
+ * two, not after the 60 s command timeout. */
+static void test_cancel_while_waiting(void)
+{
+    static volatile gint cancel;
+    g_atomic_int_set(&cancel, 0);
+    GThread *t = g_thread_new("cancel", cancel_later, (gpointer)&cancel);
+    gint64 t0 = g_get_monotonic_time();
+    hostile_command(FAKE_MUTE, HV_ERROR_CANCELLED, "cancelled", &cancel);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+    g_thread_join(t);
+}
+
+/* The guardian asked query-status and crashed on a non-string status. */
+static void test_bad_status(void)
+{
+    struct fake f;
+    GThread *t = fake_start(&f, FAKE_BAD_STATUS);
+    GError *err = NULL;
+    struct qmp_client *c = qmp_connect(f.path, 2000, &err);
+    g_assert_no_error(err);
+    g_assert_null(qmp_query_status(c, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_GUEST);
+    g_assert_nonnull(strstr(err->message, "no \"status\" string"));
+    g_clear_error(&err);
     qmp_close(c);
     fake_stop(&f, t);
 }
@@ -286,6 +466,12 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/silent_busy", test_silent);
     g_test_add_func("/qmp/error_reply_events", test_error_reply_and_events);
     g_test_add_func("/qmp/no_socket", test_no_socket);
+    g_test_add_func("/qmp/hostile/endless-line", test_endless_line);
+    g_test_add_func("/qmp/hostile/deep-nesting", test_deep_nesting);
+    g_test_add_func("/qmp/hostile/other-ids", test_other_ids);
+    g_test_add_func("/qmp/hostile/event-flood", test_event_flood);
+    g_test_add_func("/qmp/hostile/cancel-while-waiting", test_cancel_while_waiting);
+    g_test_add_func("/qmp/hostile/status-not-a-string", test_bad_status);
     g_test_add_func("/qmp/msg_parse", test_msg_parse);
     g_test_add_func("/qmp/real_qemu", test_real_qemu);
     return g_test_run();
