@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dumper/daemon/daemon_events.h"
 
+#include <stdlib.h>
+
 #include "dumper/libvirt/libvirt_conn.h"
 
 #define RETRY_SECONDS 3
@@ -66,6 +68,34 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 
 static gboolean try_connect(gpointer ud);
 
+/* Crashes while we were away (hvdumpd down, libvirtd restarting) sent
+ * their events to nobody: a domain libvirt still shows crashed, or paused
+ * after a panic, is handed on as if its event had come now. */
+static void queue_crashed(struct hvd_events *ev, virConnectPtr c)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0) {
+        virResetLastError();
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        int state = 0, reason = 0;
+        if (virDomainGetState(doms[i], &state, &reason, 0) == 0 &&
+            (state == VIR_DOMAIN_CRASHED ||
+             (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_CRASHED))) {
+            struct crash_msg *m = g_new0(struct crash_msg, 1);
+            m->ev = ev;
+            m->dom = doms[i];   /* the reference moves to the message */
+            m->why = "found crashed (its event came while hvdumpd was not listening)";
+            run_in_main(ev->ctx, crash_in_main, m);
+        } else {
+            virDomainFree(doms[i]);
+        }
+    }
+    free(doms);
+}
+
 static void drop_connection(struct hvd_events *ev)
 {
     if (!ev->conn)
@@ -127,6 +157,7 @@ static gboolean try_connect(gpointer ud)
     ev->conn = c;
     g_printerr("hvdumpd: connected to %s\n", ev->uri ? ev->uri : hv_libvirt_default_uri());
     ev->retry_source = 0;
+    queue_crashed(ev, c);
     return G_SOURCE_REMOVE;
 }
 

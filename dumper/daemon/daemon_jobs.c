@@ -25,6 +25,8 @@ struct job {
     virDomainPtr dom;
     char *domain, *uuid, *path, *sidecar, *format, *trigger;
     gboolean apply_after;
+    int64_t qemu_pid;
+    uint64_t qemu_start;
     volatile gint cancel;
     enum job_state state;
     char *error;
@@ -240,6 +242,7 @@ static gpointer job_thread(gpointer ud)
             .start_usec = jb->start_usec, .end_usec = jb->end_usec,
             .dump_bytes = jb->dump_bytes, .guest_bytes = res.guest_bytes,
             .kernel_release = res.kernel_release, .panic_message = panic,
+            .qemu_pid = jb->qemu_pid, .qemu_start = jb->qemu_start,
         };
         if (!write_sidecar(jb, &sc, &err)) {
             /* The dump is good; a missing sidecar is worth a line, not a failure. */
@@ -344,6 +347,8 @@ guint hvd_jobs_start(struct hvd_jobs *j, const struct hvd_job_request *r, GError
     jb->format = g_strdup(format);
     jb->trigger = g_strdup(r->trigger ? r->trigger : "request");
     jb->apply_after = r->apply_after;
+    jb->qemu_pid = r->qemu_pid;
+    jb->qemu_start = r->qemu_start;
     jb->start_usec = g_get_real_time();
     if (r->dom) {
         virDomainInfo info;

@@ -32,6 +32,8 @@ struct hvd_job_request {
     const char *format;       /* NULL = the configured format */
     const char *trigger;      /* "crash" or "request" */
     gboolean apply_after;     /* run after= once dumped */
+    int64_t qemu_pid;         /* the process dumped, for the sidecar; 0 = unknown */
+    uint64_t qemu_start;
 };
 
 /* Starts a job; returns its id (> 0), or 0 with err.

@@ -78,6 +78,12 @@ gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError
     }
     json_builder_set_member_name(b, "sha256");
     json_builder_add_string_value(b, sha);
+    if (s->qemu_pid > 0 && s->qemu_start > 0) {
+        json_builder_set_member_name(b, "qemu_pid");
+        json_builder_add_int_value(b, s->qemu_pid);
+        json_builder_set_member_name(b, "qemu_start");
+        json_builder_add_int_value(b, (gint64)s->qemu_start);
+    }
     /* Both come from the guest: valid UTF-8, no control characters, bounded. */
     json_builder_set_member_name(b, "kernel_release");
     if (s->kernel_release) {
@@ -107,6 +113,56 @@ gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError
         return FALSE;
     }
     return TRUE;
+}
+
+uint64_t hvd_process_start_time(int64_t pid)
+{
+    char path[64], buf[1024];
+    g_snprintf(path, sizeof path, "/proc/%" G_GINT64_FORMAT "/stat", pid);
+    int fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* The name (field 2) is in parentheses and may hold anything, ')' too:
+     * the fields after it start at the last ')'.  starttime is field 22. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    p++;
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (!p)
+            return 0;
+    }
+    return g_ascii_strtoull(p + 1, NULL, 10);
+}
+
+gboolean hvd_sidecar_is_crash_of(const char *path, int64_t qemu_pid, uint64_t qemu_start)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    /* Our own small files; anything else there is not a match. */
+    if (!g_file_get_contents(path, &text, &len, NULL) || len > 65536 ||
+        !json_parser_load_from_data(p, text, (gssize)len, NULL))
+        return FALSE;
+    JsonNode *root = json_parser_get_root(p);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+        return FALSE;
+    JsonObject *o = json_node_get_object(root);
+    JsonNode *trig = json_object_get_member(o, "trigger");
+    JsonNode *pid = json_object_get_member(o, "qemu_pid");
+    JsonNode *start = json_object_get_member(o, "qemu_start");
+    return trig && JSON_NODE_HOLDS_VALUE(trig) && json_node_get_value_type(trig) == G_TYPE_STRING &&
+           g_strcmp0(json_node_get_string(trig), "crash") == 0 &&
+           pid && JSON_NODE_HOLDS_VALUE(pid) && json_node_get_value_type(pid) == G_TYPE_INT64 &&
+           json_node_get_int(pid) == qemu_pid &&
+           start && JSON_NODE_HOLDS_VALUE(start) && json_node_get_value_type(start) == G_TYPE_INT64 &&
+           (uint64_t)json_node_get_int(start) == qemu_start;
 }
 
 char *hvd_console_tail(const char *path, size_t max, GError **err)

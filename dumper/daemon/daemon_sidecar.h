@@ -19,12 +19,23 @@ struct hvd_sidecar {
     uint64_t guest_bytes;       /* 0 when unknown */
     const char *kernel_release; /* NULL when unknown */
     const char *panic_message;  /* NULL when unknown */
+    /* The QEMU process that was dumped (pid and start time in clock ticks
+     * since boot, /proc/PID/stat): one crash is one process, so a crash
+     * found again after a restart of hvdumpd is known as collected.  0 when
+     * unknown. */
+    int64_t qemu_pid;
+    uint64_t qemu_start;
 };
 
 /* Writes the sidecar (atomically), including the SHA-256 of the dump file.
  * Guest-supplied strings are made safe (common/text_safe.h) on the way. */
 gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError **err);
 char *hvd_sha256_file(const char *path, GError **err);
+
+/* The start time of a process (clock ticks since boot), 0 when unknown. */
+uint64_t hvd_process_start_time(int64_t pid);
+/* Whether the sidecar at path records a crash dump of that QEMU process. */
+gboolean hvd_sidecar_is_crash_of(const char *path, int64_t qemu_pid, uint64_t qemu_start);
 
 /* The last max bytes of a console log file (NUL-terminated, g_free), read
  * only if it is a regular file and not through a symlink; never blocks. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dumper/daemon/daemon_spool.h"
+#include "dumper/daemon/daemon_sidecar.h"
 
 #include <errno.h>
 #include <string.h>
@@ -91,6 +92,36 @@ GPtrArray *hvd_retention_select(GPtrArray *files, const struct hvd_retention *rt
 static gboolean is_dump_name(const char *n)
 {
     return n[0] != '.' && (g_str_has_suffix(n, ".elf") || g_str_has_suffix(n, ".kdump"));
+}
+
+gboolean hvd_spool_crash_collected(const char *spool, const char *domain, int64_t qemu_pid,
+                                   uint64_t qemu_start)
+{
+    if (qemu_pid <= 0 || qemu_start == 0)
+        return FALSE;
+    g_autofree char *comp = hvd_spool_domain_dir(domain);
+    g_autofree char *dir = g_build_filename(spool, comp, NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return FALSE;
+    gboolean found = FALSE;
+    const char *n;
+    for (int looked = 0; !found && looked < 1000 && (n = g_dir_read_name(d));) {
+        if (n[0] == '.' || !g_str_has_suffix(n, ".json"))
+            continue;
+        looked++;
+        g_autofree char *sc = g_build_filename(dir, n, NULL);
+        /* Only a sidecar whose dump is there: a dump pruned since is a dump
+         * no longer collected. */
+        g_autofree char *stem = g_strndup(sc, strlen(sc) - 5);
+        g_autofree char *k = g_strconcat(stem, ".kdump", NULL);
+        g_autofree char *e = g_strconcat(stem, ".elf", NULL);
+        if ((g_file_test(k, G_FILE_TEST_IS_REGULAR) || g_file_test(e, G_FILE_TEST_IS_REGULAR)) &&
+            hvd_sidecar_is_crash_of(sc, qemu_pid, qemu_start))
+            found = TRUE;
+    }
+    g_dir_close(d);
+    return found;
 }
 
 char *hvd_spool_sidecar_for(const char *dump_path)

@@ -101,6 +101,11 @@ char *hvd_spool_resolve_request(const char *spool, const char *domain, const cha
  * directory.  ext is "elf" or "kdump". */
 gboolean hvd_spool_new_name(const char *spool, const char *domain, const char *ext,
                             char **dump_path, char **sidecar_path, GError **err);
+/* Whether a finished crash dump of that QEMU process (pid, start time) is
+ * in the domain's directory: its sidecar says so.  Looks at no more than
+ * 1,000 sidecars. */
+gboolean hvd_spool_crash_collected(const char *spool, const char *domain, int64_t qemu_pid,
+                                   uint64_t qemu_start);
 /* Sidecar path for a dump path: the extension replaced by .json. */
 char *hvd_spool_sidecar_for(const char *dump_path);
 

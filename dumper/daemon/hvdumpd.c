@@ -14,10 +14,12 @@
 #include "dumper/daemon/daemon_events.h"
 #include "dumper/daemon/daemon_jobs.h"
 #include "dumper/daemon/daemon_ratelimit.h"
+#include "dumper/daemon/daemon_sidecar.h"
 #include "dumper/daemon/daemon_spool.h"
 #include "dumper/engine/guardian.h"
 #include "dumper/libvirt/libvirt_conn.h"
 #include "dumper/libvirt/libvirt_dump.h"
+#include "dumper/libvirt/libvirt_monitor.h"
 #include "common/hv_error.h"
 #include "common/text_safe.h"
 
@@ -31,7 +33,7 @@ struct daemon {
 };
 
 static guint start_dump(struct daemon *d, virDomainPtr dom, const char *path, const char *format,
-                        const char *trigger, GError **err)
+                        const char *trigger, int64_t qemu_pid, uint64_t qemu_start, GError **err)
 {
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     virDomainGetUUIDString(dom, uuid);
@@ -39,6 +41,7 @@ static guint start_dump(struct daemon *d, virDomainPtr dom, const char *path, co
         .dom = dom, .domain = virDomainGetName(dom), .uuid = uuid, .path = path,
         .format = format, .trigger = trigger,
         .apply_after = g_strcmp0(trigger, "crash") == 0,
+        .qemu_pid = qemu_pid, .qemu_start = qemu_start,
     };
     return hvd_jobs_start(d->jobs, &r, err);
 }
@@ -54,6 +57,16 @@ static void on_crash(void *ud, virDomainPtr dom, const char *why)
         return;
     }
     g_printerr("hvdumpd: %s: %s\n", name, why);
+    /* One crash is one QEMU process: a crash found again (at start-up,
+     * after libvirtd came back, or a repeated event) is not dumped twice. */
+    g_autoptr(GError) perr = NULL;
+    pid_t pid = hv_libvirt_qemu_pid(dom, &perr);
+    uint64_t started = pid > 0 ? hvd_process_start_time(pid) : 0;
+    if (hvd_spool_crash_collected(d->cfg.spool, name, pid, started)) {
+        g_printerr("hvdumpd: %s: this crash (QEMU pid %d) is already collected\n", name,
+                   (int)pid);
+        return;
+    }
     if (!hvd_ratelimit_allow(d->crash_limit, name, g_get_real_time())) {
         /* The domain stays as it crashed (no after=): its memory is there
          * for a dump requested by hand. */
@@ -62,7 +75,7 @@ static void on_crash(void *ud, virDomainPtr dom, const char *why)
                    d->cfg.crash_window_usec / G_USEC_PER_SEC);
         return;
     }
-    if (!start_dump(d, dom, NULL, NULL, "crash", &err))
+    if (!start_dump(d, dom, NULL, NULL, "crash", pid > 0 ? pid : 0, started, &err))
         g_printerr("hvdumpd: %s: cannot dump: %s\n", name, err->message);
 }
 
@@ -82,7 +95,7 @@ static JsonNode *op_dump(void *ud, const char *domain, const char *format, const
     }
     guint id = 0;
     if (hv_libvirt_check_dumpable(dom, NULL, err))
-        id = start_dump(d, dom, path, format, "request", err);
+        id = start_dump(d, dom, path, format, "request", 0, 0, err);
     virDomainFree(dom);
     if (!id) {
         if (err && *err && g_error_matches(*err, HV_ERROR, HV_ERROR_BUSY))

@@ -61,6 +61,39 @@ for i in 1 2 3; do "$HVDUMP" --daemon "$SOCK" dump "$NAME" >/dev/null; sleep 1; 
 check "keep=2 enforced in the domain's directory" test "$(ls "$SPOOL/$NAME"/*.elf | wc -l)" -eq 2
 check "the crash dump (oldest) was the one removed" test ! -e "$DUMP" -a ! -e "$SC"
 
+# --- a crash while hvdumpd is down: collected when it starts, and only once
+# (one crash is one QEMU process: a second start finds its dump there)
+stop_daemon
+NOW_CONF="[daemon]
+spool=$SPOOL
+socket=$SOCK
+[collect]
+domains=hvdump-test-*
+format=kdump-zlib
+after=none
+keep=5"
+lv_guest_cmd "$WORK/guest" panic
+check "panicked while hvdumpd was down" lv_wait_state "$NAME" crashed 60
+before=$(ls "$SPOOL/$NAME"/*.kdump 2>/dev/null | wc -l)
+from=$(($(wc -l < "$WORK/hvdumpd.log") + 1))
+start_daemon "$NOW_CONF"
+check "found crashed at start-up" \
+    bash -c "for i in \$(seq 150); do tail -n +$from '$WORK/hvdumpd.log' | grep -q 'found crashed' && exit 0; sleep 0.2; done; exit 1"
+check "  and dumped" \
+    bash -c "for i in \$(seq 600); do tail -n +$from '$WORK/hvdumpd.log' | grep -q '$NAME: dump [0-9]* completed' && exit 0; sleep 0.5; done; exit 1"
+check "  one new crash dump" test "$(ls "$SPOOL/$NAME"/*.kdump | wc -l)" -eq $((before + 1))
+check "  its sidecar names the QEMU process" grep -q '"qemu_pid"' "$(ls -t "$SPOOL/$NAME"/*.json | head -1)"
+stop_daemon
+from=$(($(wc -l < "$WORK/hvdumpd.log") + 1))
+start_daemon "$NOW_CONF"
+check "restarted: the same crash is known as collected" \
+    bash -c "for i in \$(seq 150); do tail -n +$from '$WORK/hvdumpd.log' | grep -q 'already collected' && exit 0; sleep 0.2; done; exit 1"
+sleep 2
+check "  and not dumped again" test "$(ls "$SPOOL/$NAME"/*.kdump | wc -l)" -eq $((before + 1))
+$LV_VIRSH destroy "$NAME" >/dev/null
+$LV_VIRSH start "$NAME" >/dev/null
+lv_wait_ready "$NAME" "$WORK/guest" 180
+
 # --- the domain vanishes mid-dump: a failed dump, no partial file
 "$HVDUMP" --daemon "$SOCK" dump "$NAME" --path gone.elf --no-wait >/dev/null
 $LV_VIRSH destroy "$NAME" >/dev/null

@@ -561,6 +561,44 @@ static void test_console_tail(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+/* A crash is one QEMU process: its identity goes into the sidecar, and a
+ * crash found again (hvdumpd restarted) is known as collected while its
+ * dump is there. */
+static void test_crash_identity(void)
+{
+    uint64_t me = hvd_process_start_time(getpid());
+    g_assert_cmpuint(me, >, 0);
+    g_assert_cmpuint(hvd_process_start_time(getpid()), ==, me);
+    g_assert_cmpuint(hvd_process_start_time(-1), ==, 0);
+    g_autofree char *spool = g_dir_make_tmp("hvd-id-XXXXXX", NULL);
+    g_autofree char *dir = g_build_filename(spool, "vm1", NULL);
+    g_assert_cmpint(g_mkdir(dir, 0750), ==, 0);
+    g_autofree char *dump = g_build_filename(dir, "20260101T000000Z.kdump", NULL);
+    g_autofree char *sc = g_build_filename(dir, "20260101T000000Z.json", NULL);
+    g_assert_true(g_file_set_contents(dump, "abc", 3, NULL));
+    struct hvd_sidecar s = {
+        .domain = "vm1", .uuid = "u", .trigger = "crash", .format = "kdump-zstd",
+        .dump_path = dump, .qemu_pid = 1234, .qemu_start = 98765,
+    };
+    g_assert_true(hvd_sidecar_write(sc, &s, NULL));
+    g_assert_true(hvd_sidecar_is_crash_of(sc, 1234, 98765));
+    g_assert_false(hvd_sidecar_is_crash_of(sc, 1234, 98766));  /* pid reused */
+    g_assert_true(hvd_spool_crash_collected(spool, "vm1", 1234, 98765));
+    g_assert_false(hvd_spool_crash_collected(spool, "vm2", 1234, 98765));
+    g_assert_false(hvd_spool_crash_collected(spool, "vm1", 0, 0));
+    /* A requested dump of the same process is no crash dump. */
+    s.trigger = "request";
+    g_assert_true(hvd_sidecar_write(sc, &s, NULL));
+    g_assert_false(hvd_spool_crash_collected(spool, "vm1", 1234, 98765));
+    /* Nor does a sidecar whose dump was pruned count. */
+    s.trigger = "crash";
+    g_assert_true(hvd_sidecar_write(sc, &s, NULL));
+    g_assert_cmpint(g_unlink(dump), ==, 0);
+    g_assert_false(hvd_spool_crash_collected(spool, "vm1", 1234, 98765));
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", spool);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 /* domain-max-bytes=: per domain, oldest first, never the newest. */
 static void test_retention_domain_bytes(void)
 {
@@ -604,6 +642,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon_spool/retention/protect", test_retention_protect);
     g_test_add_func("/daemon_spool/retention/domain-bytes", test_retention_domain_bytes);
     g_test_add_func("/daemon_spool/crash-limit", test_ratelimit);
+    g_test_add_func("/daemon_spool/crash-identity", test_crash_identity);
     g_test_add_func("/daemon_spool/relpath", test_relpath);
     g_test_add_func("/daemon_spool/resolve", test_resolve);
     g_test_add_func("/daemon_spool/request-paths", test_request_paths);
