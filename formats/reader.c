@@ -106,7 +106,7 @@ struct hv_dump *hv_dump_open(const char *path, GError **err)
     d->ranges = g_array_new(FALSE, FALSE, sizeof(struct hv_range));
     d->notes = g_array_new(FALSE, FALSE, sizeof(struct hv_note));
     d->blobs = g_ptr_array_new_with_free_func(g_free);
-    d->cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_x86_64));
+    d->cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_state));
     d->src = hv_bytesrc_open(path, err);
     if (!d->src)
         goto fail;
@@ -132,7 +132,7 @@ struct hv_dump *hv_dump_open(const char *path, GError **err)
     d->info.n_notes = d->notes->len;
     d->info.notes = (const struct hv_note *)(void *)d->notes->data;
     d->info.n_cpus = d->cpus->len;
-    d->info.cpus = (const struct hv_cpu_x86_64 *)(void *)d->cpus->data;
+    d->info.cpus = (const struct hv_cpu_state *)(void *)d->cpus->data;
     d->info.producer = d->producer;
     return d;
 fail:

@@ -35,7 +35,7 @@ struct hv_dump_info {
     size_t n_notes;
     const struct hv_note *notes;
     size_t n_cpus;          /* parsed from NT_PRSTATUS + QEMU notes */
-    const struct hv_cpu_x86_64 *cpus;
+    const struct hv_cpu_state *cpus;
     const uint8_t *vmcoreinfo; /* VMCOREINFO text or NULL */
     size_t vmcoreinfo_len;
     /* ELF only: kexec-style virtual addresses (PT_LOAD p_vaddr) were set. */

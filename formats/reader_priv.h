@@ -39,7 +39,7 @@ struct hv_dump {
     GArray *ranges;   /* struct hv_range, sorted, disjoint, page aligned */
     GArray *notes;    /* struct hv_note (reader.h) */
     GPtrArray *blobs; /* note blobs the notes point into */
-    GArray *cpus;     /* struct hv_cpu_x86_64 */
+    GArray *cpus;     /* struct hv_cpu_state */
     uint8_t *vmcoreinfo_own; /* owned copy when it came outside the notes */
     char *producer;          /* from the HVDUMP note */
     void *priv;

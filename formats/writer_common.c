@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "formats/writer_common.h"
 #include "common/hv_error.h"
+#include "formats/notes.h"
 
 const uint8_t hv_zero_page[HV_MAX_PAGE_SIZE];
 
@@ -23,5 +24,5 @@ gboolean hv_writer_check_inputs(const struct hv_range *ranges, size_t n,
             return FALSE;
         }
     }
-    return TRUE;
+    return hv_notes_check(meta, err);
 }

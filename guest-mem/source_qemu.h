@@ -15,7 +15,7 @@
  * the call.  Reading needs root or CAP_SYS_PTRACE over QEMU. */
 struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size,
                                       GError **err);
-/* The vCPU states (struct hv_cpu_x86_64, by vCPU index) from
+/* The vCPU states (struct hv_cpu_state, by vCPU index) from
  * `info registers -a`; read them while the guest is paused. */
 GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err);
 

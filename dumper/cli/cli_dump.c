@@ -103,7 +103,7 @@ static gboolean collect_meta(struct dump_state *st, const struct dump_args *a,
         return FALSE;
     if (st->gm.warning)
         hv_cli_error(CMD, "warning: %s", st->gm.warning);
-    hv_guest_meta_set_cpus(&st->gm, (const struct hv_cpu_x86_64 *)(void *)st->cpus->data,
+    hv_guest_meta_set_cpus(&st->gm, (const struct hv_cpu_state *)(void *)st->cpus->data,
                            st->cpus->len);
     st->gm.meta.timestamp_sec = now / G_USEC_PER_SEC;
     st->gm.meta.timestamp_usec = now % G_USEC_PER_SEC;

@@ -172,7 +172,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
     have_meta = TRUE;
     if (!hv_guest_meta_fill(&gm, src, NULL, err))
         goto out;
-    hv_guest_meta_set_cpus(&gm, (const struct hv_cpu_x86_64 *)(void *)cpus->data, cpus->len);
+    hv_guest_meta_set_cpus(&gm, (const struct hv_cpu_state *)(void *)cpus->data, cpus->len);
     gm.meta.live = opts->live;
     gm.meta.timestamp_sec = now / G_USEC_PER_SEC;
     gm.meta.timestamp_usec = now % G_USEC_PER_SEC;

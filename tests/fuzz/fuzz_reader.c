@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < info->vmcoreinfo_len; i++)
         sink ^= info->vmcoreinfo[i];
     for (size_t i = 0; i < info->n_cpus; i++)
-        sink ^= (uint8_t)info->cpus[i].rip;
+        sink ^= (uint8_t)info->cpus[i].u.x86_64.rip;
     if (info->producer)
         sink ^= (uint8_t)strlen(info->producer);
     (void)sink;

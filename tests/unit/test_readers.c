@@ -185,8 +185,9 @@ static void test_elf_handmade(gconstpointer xnum)
     g_assert_cmpuint(di->page_size, ==, FX_PS);
     g_assert_true(di->has_vaddrs);
     g_assert_cmpuint(di->n_cpus, ==, 2);
-    g_assert_cmpuint(di->cpus[1].rip, ==, fx_meta()->cpus[1].rip);
-    g_assert_cmpuint(di->cpus[1].cr[3], ==, fx_meta()->cpus[1].cr[3]);
+    g_assert_cmpint(di->cpus[1].arch, ==, HV_ARCH_X86_64);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.rip, ==, fx_meta()->cpus[1].u.x86_64.rip);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.cr[3], ==, fx_meta()->cpus[1].u.x86_64.cr[3]);
     g_assert_cmpmem(di->vmcoreinfo, di->vmcoreinfo_len, fx_meta()->vmcoreinfo,
                     fx_meta()->vmcoreinfo_len);
     g_assert_true(di->have_hvdump);
@@ -304,9 +305,9 @@ static void test_roundtrip(gconstpointer data)
     g_assert_cmpint(di->flattened, ==, c->flat);
     g_assert_cmpuint(di->page_size, ==, FX_PS);
     g_assert_cmpuint(di->n_cpus, ==, 2);
-    g_assert_cmpuint(di->cpus[0].rip, ==, m->cpus[0].rip);
-    g_assert_cmpuint(di->cpus[1].rsp, ==, m->cpus[1].rsp);
-    g_assert_cmpuint(di->cpus[1].cr[3], ==, m->cpus[1].cr[3]);
+    g_assert_cmpuint(di->cpus[0].u.x86_64.rip, ==, m->cpus[0].u.x86_64.rip);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.rsp, ==, m->cpus[1].u.x86_64.rsp);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.cr[3], ==, m->cpus[1].u.x86_64.cr[3]);
     g_assert_cmpmem(di->vmcoreinfo, di->vmcoreinfo_len, m->vmcoreinfo, m->vmcoreinfo_len);
     g_assert_true(di->have_hvdump);
     g_assert_true(di->live);

@@ -137,7 +137,7 @@ static enum hv_page_kind gen_page(uint64_t pfn, uint8_t *buf, gboolean with_abse
 struct guest {
     const struct hv_range *ranges;
     size_t n;
-    struct hv_cpu_x86_64 cpus[2];
+    struct hv_cpu_state cpus[2];
     struct hv_dump_meta meta;
 };
 
@@ -147,9 +147,10 @@ static void guest_init(struct guest *g, const struct hv_range *r, size_t n)
     g->ranges = r;
     g->n = n;
     for (int i = 0; i < 2; i++) {
+        g->cpus[i].arch = HV_ARCH_X86_64;
         g->cpus[i].index = (uint32_t)i;
-        g->cpus[i].rip = 0xffffffff81000000ull + (uint64_t)i;
-        g->cpus[i].cr[3] = 0x1234000;
+        g->cpus[i].u.x86_64.rip = 0xffffffff81000000ull + (uint64_t)i;
+        g->cpus[i].u.x86_64.cr[3] = 0x1234000;
     }
     g->meta.page_size = PS;
     g->meta.vmcoreinfo = (const uint8_t *)vmci;
@@ -261,7 +262,7 @@ static void check_kdump(const GByteArray *f, const struct guest *g,
     struct hv_notes_info info;
     g_assert_true(hv_notes_parse(d + sh.offset_note, sh.size_note, &info, NULL));
     g_assert_cmpuint(info.n_cpus, ==, 2);
-    g_assert_cmphex(info.cpus[1].rip, ==, 0xffffffff81000001ull);
+    g_assert_cmphex(info.cpus[1].u.x86_64.rip, ==, 0xffffffff81000001ull);
     hv_notes_info_clear(&info);
 
     const uint8_t *bm1 = d + (1 + h.sub_hdr_size) * PS;
