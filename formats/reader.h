@@ -18,7 +18,7 @@ struct hv_note {
     uint32_t desc_size;
 };
 
-struct hv_dump_info {
+struct hv_vmcore_facts {
     enum hv_dump_format format;
     gboolean flattened;
     uint32_t compression;   /* kdump header status compression bits, 0 for ELF */
@@ -46,32 +46,33 @@ struct hv_dump_info {
     const char *producer;   /* producer=... or NULL; owned by the dump */
 };
 
-struct hv_dump;
+/* A vmcore opened for reading (struct hv_dump_meta is what writers get). */
+struct hv_vmcore;
 
 /* Opens and validates the structure (headers, notes, bitmaps, segment table)
  * without reading page data.  Errors: HV_ERROR_IO, HV_ERROR_CORRUPT. */
-struct hv_dump *hv_dump_open(const char *path, GError **err);
-const struct hv_dump_info *hv_dump_info(struct hv_dump *d);
+struct hv_vmcore *hv_vmcore_open(const char *path, GError **err);
+const struct hv_vmcore_facts *hv_vmcore_facts(struct hv_vmcore *d);
 /* The guest-physical RAM ranges (ELF: the RAM PT_LOADs, not the kernel-text
  * alias; kdump: runs of the 1st bitmap), sorted. */
-const struct hv_range *hv_dump_ranges(struct hv_dump *d, size_t *n);
+const struct hv_range *hv_vmcore_ranges(struct hv_vmcore *d, size_t *n);
 
 enum hv_read_status { HV_READ_ERROR = -1, HV_READ_OK = 0, HV_READ_ABSENT = 1 };
 /* Reads page pfn into buf (page_size bytes), decompressing.  ABSENT: the
  * pfn is outside every range or not dumped (2nd bitmap clear); buf zeroed. */
-enum hv_read_status hv_dump_read_page(struct hv_dump *d, uint64_t pfn,
-                                      void *buf, GError **err);
+enum hv_read_status hv_vmcore_read_page(struct hv_vmcore *d, uint64_t pfn,
+                                        void *buf, GError **err);
 /* The first pfn >= pfn whose page may hold data stored in the file, or
- * UINT64_MAX when there is none.  Pages of hv_dump_ranges() from pfn up to
+ * UINT64_MAX when there is none.  Pages of hv_vmcore_ranges() from pfn up to
  * the answer read as present (HV_READ_OK) zero pages without touching the
  * file: ELF's p_memsz tail past p_filesz, which a damaged or hostile header
  * can make terabytes long.  Callers that scan every page skip them, counting
  * them arithmetically.  kdump: pfn itself (every present page is stored). */
-uint64_t hv_dump_next_data_pfn(struct hv_dump *d, uint64_t pfn);
+uint64_t hv_vmcore_next_data_pfn(struct hv_vmcore *d, uint64_t pfn);
 /* Checks every structure and decompresses every page; the first problem is
  * the error.  progress_cb may be NULL. */
-gboolean hv_dump_verify(struct hv_dump *d, void (*progress_cb)(uint64_t done, uint64_t total, void *ud),
-                        void *ud, GError **err);
-void hv_dump_close(struct hv_dump *d);
+gboolean hv_vmcore_verify(struct hv_vmcore *d, void (*progress_cb)(uint64_t done, uint64_t total, void *ud),
+                          void *ud, GError **err);
+void hv_vmcore_close(struct hv_vmcore *d);
 
 #endif

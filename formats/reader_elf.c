@@ -43,12 +43,12 @@ static gboolean elf_probe(const uint8_t *head, size_t len)
 }
 
 /* TRUE when [off, off+len) lies inside the file. */
-static gboolean in_file(const struct hv_dump *d, uint64_t off, uint64_t len)
+static gboolean in_file(const struct hv_vmcore *d, uint64_t off, uint64_t len)
 {
     return off <= d->src->size && len <= d->src->size - off;
 }
 
-static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
+static gboolean read_ehdr(struct hv_vmcore *d, Elf64_Ehdr *eh, uint64_t *phnum,
                           GError **err)
 {
     if (d->src->size < sizeof(*eh))
@@ -89,7 +89,7 @@ static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
     return TRUE;
 }
 
-static gboolean load_note(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
+static gboolean load_note(struct hv_vmcore *d, const Elf64_Phdr *ph, GError **err)
 {
     if (!in_file(d, ph->p_offset, ph->p_filesz))
         return hv_reader_corrupt(err, "PT_NOTE at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
@@ -106,7 +106,7 @@ static gboolean load_note(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
     return hv_reader_add_notes(d, blob, ph->p_filesz, err);
 }
 
-static gboolean check_load(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
+static gboolean check_load(struct hv_vmcore *d, const Elf64_Phdr *ph, GError **err)
 {
     if (!in_file(d, ph->p_offset, ph->p_filesz))
         return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x: data (offset %"
@@ -170,7 +170,7 @@ static void build_data_runs(struct elf_priv *p)
     }
 }
 
-static gboolean elf_open(struct hv_dump *d, GError **err)
+static gboolean elf_open(struct hv_vmcore *d, GError **err)
 {
     Elf64_Ehdr eh;
     uint64_t phnum = 0;
@@ -237,7 +237,7 @@ out:
     return ok;
 }
 
-static enum hv_read_status elf_read_page(struct hv_dump *d, uint64_t pfn,
+static enum hv_read_status elf_read_page(struct hv_vmcore *d, uint64_t pfn,
                                          void *buf, GError **err)
 {
     const struct elf_priv *p = d->priv;
@@ -274,7 +274,7 @@ static enum hv_read_status elf_read_page(struct hv_dump *d, uint64_t pfn,
     return found ? HV_READ_OK : HV_READ_ABSENT;
 }
 
-static uint64_t elf_next_data_pfn(struct hv_dump *d, uint64_t pfn)
+static uint64_t elf_next_data_pfn(struct hv_vmcore *d, uint64_t pfn)
 {
     const struct elf_priv *p = d->priv;
     /* First run ending above pfn. */
@@ -291,7 +291,7 @@ static uint64_t elf_next_data_pfn(struct hv_dump *d, uint64_t pfn)
     return MAX(pfn, p->data[lo].start);
 }
 
-static void elf_cleanup(struct hv_dump *d)
+static void elf_cleanup(struct hv_vmcore *d)
 {
     struct elf_priv *p = d->priv;
 
@@ -304,7 +304,7 @@ static void elf_cleanup(struct hv_dump *d)
     d->priv = NULL;
 }
 
-const struct hv_dump_ops hv_dump_elf_ops = {
+const struct hv_vmcore_ops hv_vmcore_elf_ops = {
     .name = "elf",
     .probe = elf_probe,
     .open = elf_open,
