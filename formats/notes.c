@@ -255,7 +255,7 @@ void hv_note_iter_init(struct hv_note_iter *it, const uint8_t *blob, size_t len)
     it->end = blob + len;
 }
 
-int hv_note_iter_next(struct hv_note_iter *it, struct hv_note *out, GError **err)
+int hv_note_iter_next(struct hv_note_iter *it, struct hv_blob_note *out, GError **err)
 {
     size_t left = (size_t)(it->end - it->pos);
 
@@ -284,7 +284,7 @@ int hv_note_iter_next(struct hv_note_iter *it, struct hv_note *out, GError **err
     return 1;
 }
 
-gboolean hv_note_is(const struct hv_note *n, const char *name, uint32_t type)
+gboolean hv_note_is(const struct hv_blob_note *n, const char *name, uint32_t type)
 {
     size_t l = strlen(name);
     return n->type == type && n->name_len == l && memcmp(n->name, name, l) == 0;
@@ -343,7 +343,7 @@ gboolean hv_notes_parse_qemu_cpu_x86_64(const uint8_t *desc, size_t len,
     return TRUE;
 }
 
-static void parse_hvdump(const struct hv_note *n, struct hv_notes_info *out)
+static void parse_hvdump(const struct hv_blob_note *n, struct hv_notes_info *out)
 {
     char *text = g_strndup((const char *)n->desc, n->desc_len);
     char **lines = g_strsplit(text, "\n", -1);
@@ -365,7 +365,7 @@ gboolean hv_notes_parse(const uint8_t *blob, size_t len,
                         struct hv_notes_info *out, GError **err)
 {
     struct hv_note_iter it;
-    struct hv_note n;
+    struct hv_blob_note n;
     GArray *cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_state));
     size_t n_qemu = 0;
     int r;

@@ -41,9 +41,10 @@ uint8_t *hv_notes_build(const struct hv_dump_meta *meta, size_t *len_out);
 
 /* ---- parsing ---- */
 
-/* One note, pointing into the blob. name is not NUL terminated: compare with
+/* One note as the iterator finds it in a blob, name and desc pointing into
+ * the blob (nothing copied).  name is not NUL terminated: compare with
  * hv_note_is(). */
-struct hv_note {
+struct hv_blob_note {
     const char *name;
     size_t name_len;      /* without the trailing NUL */
     uint32_t type;
@@ -59,8 +60,8 @@ struct hv_note_iter {
 void hv_note_iter_init(struct hv_note_iter *it, const uint8_t *blob, size_t len);
 /* 1: *out filled; 0: end of blob; -1: malformed (err set, HV_ERROR_CORRUPT).
  * Trailing zero padding after the last note counts as the end. */
-int hv_note_iter_next(struct hv_note_iter *it, struct hv_note *out, GError **err);
-gboolean hv_note_is(const struct hv_note *n, const char *name, uint32_t type);
+int hv_note_iter_next(struct hv_note_iter *it, struct hv_blob_note *out, GError **err);
+gboolean hv_note_is(const struct hv_blob_note *n, const char *name, uint32_t type);
 
 /* Register state of one x86_64 NT_PRSTATUS desc into cpu (arch =
  * HV_ARCH_X86_64; general registers, rip, rflags, segment selectors, fs/gs

@@ -3,14 +3,8 @@
  * ranges, and verification by reading every page.  The formats themselves
  * live in reader_elf.c and reader_kdump.c behind struct hv_vmcore_ops. */
 
-/* notes.h and reader.h each declare a "struct hv_note" (the raw note of a
- * blob vs. the listing a dump exposes).  This file is the only one that needs
- * both, so the blob's one is renamed here; struct tags do not reach the
- * linker. */
-#define hv_note hv_note_blob
 #include <stdarg.h>
 #include "formats/notes.h"
-#undef hv_note
 
 #include "formats/reader_priv.h"
 
@@ -26,7 +20,7 @@ gboolean hv_reader_add_notes(struct hv_vmcore *d, uint8_t *blob, size_t len,
                              GError **err)
 {
     struct hv_note_iter it;
-    struct hv_note_blob n;
+    struct hv_blob_note n;
     struct hv_notes_info ni;
     const uint8_t *vmci = NULL;
     size_t vmci_len = 0;
@@ -35,8 +29,8 @@ gboolean hv_reader_add_notes(struct hv_vmcore *d, uint8_t *blob, size_t len,
     g_ptr_array_add(d->blobs, blob);
     hv_note_iter_init(&it, blob, len);
     while ((r = hv_note_iter_next(&it, &n, err)) == 1) {
-        struct hv_note out = { .type = n.type, .desc = n.desc,
-                               .desc_size = (uint32_t)n.desc_len };
+        struct hv_vmcore_note out = { .type = n.type, .desc = n.desc,
+                                      .desc_size = (uint32_t)n.desc_len };
         size_t nl = MIN(n.name_len, sizeof(out.name) - 1);
         memcpy(out.name, n.name, nl);
         out.name[nl] = '\0';
@@ -104,7 +98,7 @@ struct hv_vmcore *hv_vmcore_open(const char *path, GError **err)
     uint8_t head[HV_READER_PROBE_LEN] = { 0 };
 
     d->ranges = g_array_new(FALSE, FALSE, sizeof(struct hv_range));
-    d->notes = g_array_new(FALSE, FALSE, sizeof(struct hv_note));
+    d->notes = g_array_new(FALSE, FALSE, sizeof(struct hv_vmcore_note));
     d->blobs = g_ptr_array_new_with_free_func(g_free);
     d->cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_state));
     d->src = hv_bytesrc_open(path, err);
@@ -130,7 +124,7 @@ struct hv_vmcore *hv_vmcore_open(const char *path, GError **err)
         goto fail;
     /* The arrays are final now: publish their storage. */
     d->info.n_notes = d->notes->len;
-    d->info.notes = (const struct hv_note *)(void *)d->notes->data;
+    d->info.notes = (const struct hv_vmcore_note *)(void *)d->notes->data;
     d->info.n_cpus = d->cpus->len;
     d->info.cpus = (const struct hv_cpu_state *)(void *)d->cpus->data;
     d->info.producer = d->producer;

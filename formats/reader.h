@@ -11,10 +11,12 @@
 
 enum hv_dump_format { HV_FORMAT_ELF, HV_FORMAT_KDUMP };
 
-struct hv_note {
+/* One note of an opened vmcore, as `hvdump info` lists it: the name copied
+ * (truncated to 31 bytes), the desc pointing into the vmcore's note blob. */
+struct hv_vmcore_note {
     char name[32];
     uint32_t type;
-    const uint8_t *desc; /* owned by the dump */
+    const uint8_t *desc; /* owned by the vmcore */
     uint32_t desc_size;
 };
 
@@ -33,7 +35,7 @@ struct hv_vmcore_facts {
     int64_t timestamp_sec;
     int64_t timestamp_usec;
     size_t n_notes;
-    const struct hv_note *notes;
+    const struct hv_vmcore_note *notes;
     size_t n_cpus;          /* parsed from NT_PRSTATUS + QEMU notes */
     const struct hv_cpu_state *cpus;
     const uint8_t *vmcoreinfo; /* VMCOREINFO text or NULL */

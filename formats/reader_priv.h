@@ -37,7 +37,7 @@ struct hv_vmcore {
     struct hv_bytesrc *src;
     struct hv_vmcore_facts info;
     GArray *ranges;   /* struct hv_range, sorted, disjoint, page aligned */
-    GArray *notes;    /* struct hv_note (reader.h) */
+    GArray *notes;    /* struct hv_vmcore_note (reader.h) */
     GPtrArray *blobs; /* note blobs the notes point into */
     GArray *cpus;     /* struct hv_cpu_state */
     uint8_t *vmcoreinfo_own; /* owned copy when it came outside the notes */

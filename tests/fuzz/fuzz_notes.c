@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *blob = fuzz_copy(data, size);
     struct hv_note_iter it;
-    struct hv_note n;
+    struct hv_blob_note n;
     struct hv_cpu_state cpu;
     GError *err = NULL;
     int r;

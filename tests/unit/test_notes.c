@@ -87,7 +87,7 @@ static void build_and_parse(void)
 
     /* Walk the raw notes: order, names, types, sizes. */
     struct hv_note_iter it;
-    struct hv_note n;
+    struct hv_blob_note n;
     GError *err = NULL;
     hv_note_iter_init(&it, blob, len);
     for (int i = 0; i < 3; i++) {
@@ -181,7 +181,7 @@ static void old_qemu_note(void)
     size_t len;
     uint8_t *blob = hv_notes_build(&meta, &len);
     struct hv_note_iter it;
-    struct hv_note n;
+    struct hv_blob_note n;
     hv_note_iter_init(&it, blob, len);
     g_assert_cmpint(hv_note_iter_next(&it, &n, NULL), ==, 1);
     g_assert_cmpint(hv_note_iter_next(&it, &n, NULL), ==, 1);
