@@ -89,7 +89,7 @@ static void image_unmap(struct gm_source *s, uint64_t gpa, size_t n_pages)
 }
 
 static gboolean image_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                           uint8_t *buf, uint8_t *absent, GError **err)
+                           uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     const struct image *im = find_image((struct image_source *)s, gpa, n_pages);
     if (!im) {
@@ -113,8 +113,8 @@ static gboolean image_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
         off += n;
         len -= (size_t)n;
     }
-    if (absent)
-        memset(absent, 0, n_pages);
+    if (state)
+        gm_page_state_fill(state, n_pages, GM_PAGE_READ);
     return TRUE;
 }
 

@@ -83,7 +83,7 @@ static gboolean read_range(struct qemu_source *q, uint64_t hva, uint64_t gpa, ui
  * paused cannot populate a page between the pagemap read and the copy; a
  * --live dump is not consistent anyway. */
 static gboolean read_sparse(struct qemu_source *q, uint64_t hva, uint64_t gpa, size_t n_pages,
-                            uint8_t *buf, uint8_t *absent, GError **err)
+                            uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     const size_t ps = q->base.page_size;
     uint8_t populated[SPARSE_CHUNK];
@@ -98,7 +98,7 @@ static gboolean read_sparse(struct qemu_source *q, uint64_t hva, uint64_t gpa, s
         int n_iov = 0;
         size_t want = 0;
         for (size_t i = 0; i < n; i++) {
-            absent[done + i] = populated[i] ? GM_PAGE_READ : GM_PAGE_ZERO;
+            state[done + i] = populated[i] ? GM_PAGE_READ : GM_PAGE_ZERO;
             if (!populated[i])
                 continue;
             if (i > 0 && populated[i - 1]) {
@@ -154,12 +154,12 @@ static gboolean pread_all(int fd, uint8_t *buf, uint64_t pos, uint64_t end, uint
 
 /* Reads pages from the block's shared backing file.  Pages in a hole of
  * the file (never written: SEEK_DATA/SEEK_HOLE) are GM_PAGE_ZERO, or zeroed
- * in buf when the caller has no absent map, and never read: a read fault
+ * in buf when the caller has no state[] array, and never read: a read fault
  * on a tmpfs or memfd hole, through any mapping, allocates the page, so a
  * dump would otherwise grow a 100 MiB-used guest's file to its full size. */
 static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64_t gpa,
-                          uint64_t off, size_t n_pages, uint8_t *buf, uint8_t *absent,
-                          GError **err)
+                          uint64_t off, size_t n_pages, uint8_t *buf,
+                          enum gm_page_state *state, GError **err)
 {
     const uint64_t ps = q->base.page_size;
     const uint64_t start = qb->file_off + off, end = start + n_pages * ps;
@@ -181,8 +181,8 @@ static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64
         if (hole_page <= data_page && data_page < n_pages)
             hole_page = data_page + 1;
         for (; page < data_page; page++) {
-            if (absent)
-                absent[page] = GM_PAGE_ZERO;
+            if (state)
+                state[page] = GM_PAGE_ZERO;
             else
                 memset(buf + page * ps, 0, ps);
         }
@@ -197,15 +197,15 @@ static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64
 }
 
 static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                          uint8_t *buf, uint8_t *absent, GError **err)
+                          uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     struct qemu_source *q = (struct qemu_source *)s;
     size_t bi = block_index(s, gpa);
     const struct gm_block *b = &s->blocks[bi];
     size_t len = n_pages * s->page_size;
 
-    if (absent)
-        memset(absent, 0, n_pages);
+    if (state)
+        gm_page_state_fill(state, n_pages, GM_PAGE_READ);
     if (gpa < b->gpa || gpa - b->gpa + len > b->size) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
                     "read of %zu pages at 0x%" PRIx64 " is outside one RAM block", n_pages, gpa);
@@ -213,9 +213,9 @@ static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
     }
     uint64_t off = gpa - b->gpa;
     if (q->qb[bi].file_fd >= 0)
-        return read_file(q, &q->qb[bi], gpa, off, n_pages, buf, absent, err);
-    if (absent && q->qb[bi].anon && q->pagemap_fd >= 0)
-        return read_sparse(q, q->qb[bi].hva + off, gpa, n_pages, buf, absent, err);
+        return read_file(q, &q->qb[bi], gpa, off, n_pages, buf, state, err);
+    if (state && q->qb[bi].anon && q->pagemap_fd >= 0)
+        return read_sparse(q, q->qb[bi].hva + off, gpa, n_pages, buf, state, err);
     return read_range(q, q->qb[bi].hva + off, gpa, buf, len, err);
 }
 

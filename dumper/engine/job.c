@@ -98,7 +98,7 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
     struct gm_source *src = ud;
     uint64_t gpa = ref - 1;
     size_t ps = src->page_size;
-    uint8_t state[256];
+    enum gm_page_state state[256];
 
     while (len >= ps) {
         const struct gm_block *b = NULL;

@@ -12,7 +12,7 @@ struct vmcore_source {
 };
 
 static gboolean vmcore_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                            uint8_t *buf, uint8_t *absent, GError **err)
+                            uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     struct vmcore_source *vs = (struct vmcore_source *)s;
     uint64_t pfn = gpa / s->page_size;
@@ -20,8 +20,8 @@ static gboolean vmcore_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
         enum hv_read_status st = hv_vmcore_read_page(vs->dump, pfn + i, buf + i * s->page_size, err);
         if (st == HV_READ_ERROR)
             return FALSE;
-        if (absent)
-            absent[i] = st == HV_READ_ABSENT;
+        if (state)
+            state[i] = st == HV_READ_ABSENT ? GM_PAGE_ABSENT : GM_PAGE_READ;
     }
     return TRUE;
 }

@@ -23,7 +23,7 @@ struct fake {
 };
 
 static gboolean fake_read(struct gm_source *s, uint64_t gpa, size_t n, uint8_t *buf,
-                          uint8_t *absent, GError **err)
+                          enum gm_page_state *state, GError **err)
 {
     struct fake *f = (struct fake *)s;
     (void)err;
@@ -31,8 +31,8 @@ static gboolean fake_read(struct gm_source *s, uint64_t gpa, size_t n, uint8_t *
     if (g_atomic_int_get(&f->released))
         g_atomic_int_inc(&f->reads_after_release);
     memcpy(buf, f->mem + gpa, n * PS);
-    if (absent)
-        memset(absent, GM_PAGE_READ, n);
+    if (state)
+        gm_page_state_fill(state, n, GM_PAGE_READ);
     return TRUE;
 }
 
