@@ -163,7 +163,7 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
     /* kdump describes the kernel's memory map only: non-RAM blocks above it
      * (BIOS ROM, VRAM) would give a max_mapnr makedumpfile misreads. */
     if (j.wops->ram_only && meta->kernel_end_pfn) {
-        j.clipped = hv_source_clip_new(src, meta->kernel_end_pfn * (uint64_t)src->page_size);
+        j.clipped = hv_clipped_source_new(src, meta->kernel_end_pfn * (uint64_t)src->page_size);
         if (j.clipped)
             src = j.clipped;
     }

@@ -42,7 +42,7 @@ static void clip_close(struct gm_source *s)
     g_free(s);
 }
 
-struct gm_source *hv_source_clip_new(struct gm_source *inner, uint64_t end)
+struct gm_source *hv_clipped_source_new(struct gm_source *inner, uint64_t end)
 {
     const uint64_t ps = inner->page_size;
     size_t n = 0;
