@@ -32,15 +32,12 @@ struct qemu_source {
     struct gm_source base; /* first: the ops get a struct gm_source * */
     pid_t pid;
     struct qblock *qb;     /* parallel to base.blocks */
-    size_t n_file_backed;
     int pagemap_fd;        /* /proc/PID/pagemap, or -1 */
     struct gm_zero_pfns zero_pfns;
 };
 
 /* Pages per read() consulted in the pagemap at once (stack arrays). */
 #define SPARSE_CHUNK 256u
-
-static const struct gm_source_ops qemu_ops;
 
 static size_t block_index(const struct gm_source *s, uint64_t gpa)
 {
@@ -379,9 +376,7 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
         char *file = NULL;
         q->qb[n].file_fd = open_backing(pid, q->qb[n].hva, end - start, &q->qb[n].file_off,
                                         &file);
-        if (q->qb[n].file_fd >= 0)
-            q->n_file_backed++;
-        else if (q->pagemap_fd >= 0)
+        if (q->qb[n].file_fd < 0 && q->pagemap_fd >= 0)
             q->qb[n].anon = gm_pagemap_range_is_anon_private(pid, q->qb[n].hva, end - start);
         /* G_MESSAGES_DEBUG=all shows why a dump is as fast as it is. */
         g_debug("guest RAM 0x%" PRIx64 "-0x%" PRIx64 ": %s%s", start, end - 1,
@@ -417,14 +412,4 @@ GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err)
     GArray *cpus = hmp_parse_registers_x86_64(text, err);
     g_free(text);
     return cpus;
-}
-
-pid_t gm_source_qemu_pid(const struct gm_source *s)
-{
-    return s && s->ops == &qemu_ops ? ((const struct qemu_source *)s)->pid : -1;
-}
-
-size_t gm_source_qemu_n_file_backed(const struct gm_source *s)
-{
-    return s && s->ops == &qemu_ops ? ((const struct qemu_source *)s)->n_file_backed : 0;
 }

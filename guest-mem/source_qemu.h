@@ -7,7 +7,6 @@
 #define GM_SOURCE_QEMU_H
 
 #include <glib.h>
-#include <sys/types.h>
 #include "guest-mem/monitor.h"
 #include "guest-mem/source.h"
 
@@ -18,10 +17,5 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
 /* The vCPU states (struct hv_cpu_state, by vCPU index) from
  * `info registers -a`; read them while the guest is paused. */
 GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err);
-
-/* QEMU's pid (for messages), or -1 when s is not a QEMU source. */
-pid_t gm_source_qemu_pid(const struct gm_source *s);
-/* RAM blocks read from a shared backing file. */
-size_t gm_source_qemu_n_file_backed(const struct gm_source *s);
 
 #endif
