@@ -7,20 +7,10 @@
 
 #include <string.h>
 
-static const struct gm_block *block_of(const struct gm_source *s, uint64_t gpa)
-{
-    for (size_t i = 0; i < s->n_blocks; i++) {
-        const struct gm_block *b = &s->blocks[i];
-        if (gpa >= b->gpa && gpa - b->gpa < b->size)
-            return b;
-    }
-    return NULL;
-}
-
 gboolean gm_phys_present(const struct gm_source *s, uint64_t gpa, uint64_t len)
 {
     while (len > 0) {
-        const struct gm_block *b = block_of(s, gpa);
+        const struct gm_block *b = gm_source_block_at(s, gpa);
         if (!b)
             return FALSE;
         uint64_t avail = b->gpa + b->size - gpa;
@@ -47,7 +37,7 @@ gboolean gm_read_phys(struct gm_source *s, uint64_t gpa, void *buf, size_t len,
         const uint8_t *src = NULL;
         enum gm_page_state state = GM_PAGE_READ;
 
-        if (!block_of(s, page_gpa)) {
+        if (!gm_source_block_at(s, page_gpa)) {
             g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                         "guest-physical address 0x%" G_GINT64_MODIFIER "x is not in guest RAM",
                         gpa);

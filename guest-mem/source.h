@@ -60,6 +60,26 @@ static inline void gm_page_state_fill(enum gm_page_state *state, size_t n,
         state[i] = value;
 }
 
+/* The block of s holding gpa, or NULL when gpa is in none.  A binary
+ * search: blocks are sorted and disjoint, and a QEMU guest has a few dozen
+ * (RAM, ROMs, VRAM), looked up once per read(). */
+static inline const struct gm_block *gm_source_block_at(const struct gm_source *s,
+                                                        uint64_t gpa)
+{
+    size_t lo = 0, hi = s->n_blocks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct gm_block *b = &s->blocks[mid];
+        if (gpa < b->gpa)
+            hi = mid;
+        else if (gpa - b->gpa >= b->size)
+            lo = mid + 1;
+        else
+            return b;
+    }
+    return NULL;
+}
+
 static inline void gm_source_close(struct gm_source *s)
 {
     if (s)

@@ -39,19 +39,6 @@ struct qemu_source {
 /* Pages per read() consulted in the pagemap at once (stack arrays). */
 #define SPARSE_CHUNK 256u
 
-static size_t block_index(const struct gm_source *s, uint64_t gpa)
-{
-    size_t lo = 0, hi = s->n_blocks;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (s->blocks[mid].gpa <= gpa)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static gboolean qemu_alive(pid_t pid)
 {
     return kill(pid, 0) == 0 || errno == EPERM;
@@ -197,17 +184,17 @@ static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
                           uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     struct qemu_source *q = (struct qemu_source *)s;
-    size_t bi = block_index(s, gpa);
-    const struct gm_block *b = &s->blocks[bi];
+    const struct gm_block *b = gm_source_block_at(s, gpa);
     size_t len = n_pages * s->page_size;
 
     if (state)
         gm_page_state_fill(state, n_pages, GM_PAGE_READ);
-    if (gpa < b->gpa || gpa - b->gpa + len > b->size) {
+    if (!b || gpa - b->gpa + len > b->size) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
                     "read of %zu pages at 0x%" PRIx64 " is outside one RAM block", n_pages, gpa);
         return FALSE;
     }
+    size_t bi = (size_t)(b - s->blocks);
     uint64_t off = gpa - b->gpa;
     if (q->qb[bi].file_fd >= 0)
         return read_file(q, &q->qb[bi], gpa, off, n_pages, buf, state, err);

@@ -101,10 +101,7 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
     enum gm_page_state state[256];
 
     while (len >= ps) {
-        const struct gm_block *b = NULL;
-        for (size_t i = 0; i < src->n_blocks && !b; i++)
-            if (gpa >= src->blocks[i].gpa && gpa - src->blocks[i].gpa < src->blocks[i].size)
-                b = &src->blocks[i];
+        const struct gm_block *b = gm_source_block_at(src, gpa);
         if (!b) {
             g_set_error(err, HV_ERROR, HV_ERROR_FAILED,
                         "internal error: raw page at 0x%" G_GINT64_MODIFIER "x is in no block",

@@ -239,12 +239,36 @@ static void test_read_leaves_nothing_mapped(void)
     g_free(img);
 }
 
+/* gm_source_block_at() on hand-made blocks: inside, at the edges, in the
+ * gaps, before and after, and with no blocks at all. */
+static void test_block_at(void)
+{
+    struct gm_block blocks[3] = {
+        { 0x0, 0xa0000 }, { 0x100000, 0x100000 }, { 0xfffc0000, 0x40000 },
+    };
+    struct gm_source s = { .blocks = blocks, .n_blocks = 3, .page_size = PS };
+
+    g_assert_true(gm_source_block_at(&s, 0) == &blocks[0]);
+    g_assert_true(gm_source_block_at(&s, 0x9ffff) == &blocks[0]);
+    g_assert_null(gm_source_block_at(&s, 0xa0000));
+    g_assert_null(gm_source_block_at(&s, 0xfffff));
+    g_assert_true(gm_source_block_at(&s, 0x100000) == &blocks[1]);
+    g_assert_true(gm_source_block_at(&s, 0x1fffff) == &blocks[1]);
+    g_assert_null(gm_source_block_at(&s, 0x200000));
+    g_assert_true(gm_source_block_at(&s, 0xffffffff) == &blocks[2]);
+    g_assert_null(gm_source_block_at(&s, 0x100000000ull));
+    g_assert_null(gm_source_block_at(&s, UINT64_MAX));
+    s.n_blocks = 0;
+    g_assert_null(gm_source_block_at(&s, 0));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmpdir = g_dir_make_tmp("hvdump-image-XXXXXX", NULL);
     g_assert_nonnull(tmpdir);
     g_test_add_func("/source_image/parse-errors", test_parse_errors);
+    g_test_add_func("/source_image/block-at", test_block_at);
     g_test_add_func("/source_image/overlap", test_overlap);
     g_test_add_func("/source_image/sorted-map-read", test_sorted_map_read);
     g_test_add_func("/source_image/at-in-name", test_at_in_name);
