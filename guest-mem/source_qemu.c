@@ -39,9 +39,11 @@ struct qemu_source {
 /* Pages per read() consulted in the pagemap at once (stack arrays). */
 #define SPARSE_CHUNK 256u
 
-static gboolean qemu_alive(pid_t pid)
+gboolean gm_qemu_alive(pid_t pid)
 {
-    return kill(pid, 0) == 0 || errno == EPERM;
+    /* EPERM: the process exists, we just may not signal it (another user's
+     * QEMU when we lack CAP_KILL). */
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 static void set_read_error(GError **err, pid_t pid, int e, uint64_t gpa)
@@ -49,7 +51,7 @@ static void set_read_error(GError **err, pid_t pid, int e, uint64_t gpa)
     if (e == EPERM || e == EACCES)
         g_set_error(err, HV_ERROR, HV_ERROR_PERMISSION,
                     "reading QEMU's memory needs root or CAP_SYS_PTRACE (pid %d)", (int)pid);
-    else if (e == ESRCH || !qemu_alive(pid))
+    else if (e == ESRCH || !gm_qemu_alive(pid))
         g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                     "QEMU (pid %d) exited during the dump", (int)pid);
     else
@@ -222,7 +224,7 @@ static gboolean read_range(struct qemu_source *q, uint64_t hva, uint64_t gpa, ui
         }
         if (r == 0) {
             /* Nothing readable there any more: QEMU is going away. */
-            set_read_error(err, q->pid, qemu_alive(q->pid) ? EFAULT : ESRCH, gpa + done);
+            set_read_error(err, q->pid, gm_qemu_alive(q->pid) ? EFAULT : ESRCH, gpa + done);
             return FALSE;
         }
         done += (size_t)r;

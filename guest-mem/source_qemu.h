@@ -7,6 +7,7 @@
 #define GM_SOURCE_QEMU_H
 
 #include <glib.h>
+#include <sys/types.h>
 #include "guest-mem/monitor.h"
 #include "guest-mem/source.h"
 
@@ -17,5 +18,9 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
 /* The vCPU states (struct hv_cpu_state, by vCPU index) from
  * `info registers -a`; read them while the guest is paused. */
 GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err);
+
+/* Whether the QEMU process pid still exists (FALSE for pid <= 0).  Tells
+ * a read error or a resume that cannot reach QEMU from QEMU being gone. */
+gboolean gm_qemu_alive(pid_t pid);
 
 #endif
