@@ -9,6 +9,7 @@
 #include "dumper/daemon/daemon_sidecar.h"
 #include "dumper/libvirt/libvirt_conn.h"
 #include "dumper/daemon/daemon_spool.h"
+#include "dumper/engine/output.h"
 #include "common/hv_error.h"
 
 #define MAX_FINISHED 64
@@ -356,7 +357,7 @@ static uint64_t progress_of(const struct job *jb)
     struct stat st;
     if (jb->state != JOB_RUNNING)
         return jb->dump_bytes;
-    g_autofree char *partial = g_strconcat(jb->path, ".partial", NULL);
+    g_autofree char *partial = hv_output_partial_path(jb->path);
     if (stat(partial, &st) == 0 || stat(jb->path, &st) == 0)
         return (uint64_t)st.st_size;
     return 0;
