@@ -8,11 +8,9 @@
 #include "dumper/libvirt/libvirt_conn.h"
 #include "dumper/libvirt/libvirt_monitor.h"
 #include "common/hv_error.h"
+#include "common/page.h"
 #include "formats/vmcoreinfo.h"
 #include "guest-mem/source_qemu.h"
-
-/* x86_64 guests only, for now (as `hvdump dump --qmp`). */
-#define X86_64_PAGE_SIZE 4096
 
 gboolean hv_libvirt_target_open(struct hv_libvirt_target *t, const char *uri,
                                 const char *domain, GError **err)
@@ -145,7 +143,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
         goto out;
     /* Discovery first: it does not change the guest, and a missing
      * privilege shows up before the guest is stopped. */
-    src = gm_source_qemu_open(t.mon, X86_64_PAGE_SIZE, err);
+    src = gm_source_qemu_open(t.mon, HV_PAGE_SIZE, err);
     if (!src)
         goto out;
     for (size_t i = 0; i < src->n_blocks; i++)
