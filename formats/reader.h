@@ -42,7 +42,7 @@ struct hv_vmcore_facts {
     size_t vmcoreinfo_len;
     /* ELF only: kexec-style virtual addresses (PT_LOAD p_vaddr) were set. */
     gboolean has_vaddrs;
-    /* From an "HVDUMP" note, when present (added by h2). */
+    /* From an "HVDUMP" note, when present (hvdump wrote the vmcore). */
     gboolean have_hvdump;
     gboolean live;          /* the guest ran while it was dumped */
     const char *producer;   /* producer=... or NULL; owned by the dump */
