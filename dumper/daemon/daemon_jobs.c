@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hvdumpd's dump jobs (see daemon_jobs.h): a worker thread per dump runs
+ * the dump, writes the sidecar and applies after=; the job table lives on
+ * the main loop, which a worker reaches only through a queued callback
+ * (pruning goes through the shared struct hvd_spool_room).  The last
+ * MAX_FINISHED finished jobs are kept for query-dumps. */
 #include "dumper/daemon/daemon_jobs.h"
 
 #include <stdlib.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Dumping a libvirt domain (see libvirt_dump.h): discovery before the guest
+ * is touched, the guardian armed before it is paused, and the guest resumed
+ * as soon as its memory has been read, before the output is finished. */
 #include "dumper/libvirt/libvirt_dump.h"
 
 #include <string.h>

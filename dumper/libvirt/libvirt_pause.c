@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Pausing a domain through libvirt and resuming it (see libvirt_pause.h).
+ * Resuming must not give up easily: when libvirtd is gone or restarting it
+ * retries over a new connection and, once no libvirt daemon is left, sends
+ * "cont" on QEMU's own monitor socket, until QEMU is gone or a deadline
+ * passes. */
 #include "dumper/libvirt/libvirt_pause.h"
 
 #include <errno.h>
