@@ -659,6 +659,26 @@ static void elf_order_error(void)
     sink_free(m);
 }
 
+/* Both writers refuse CPU state of an architecture the notes cannot lay
+ * out, before writing a byte. */
+static void unknown_arch_refused(void)
+{
+    const struct hv_writer_ops *ops[] = { &hv_elf_writer_ops, &hv_kdump_writer_ops };
+    for (size_t i = 0; i < G_N_ELEMENTS(ops); i++) {
+        struct guest g;
+        guest_init(&g, small_ranges, G_N_ELEMENTS(small_ranges));
+        g.cpus[1].arch = HV_ARCH_UNKNOWN;
+        struct mem_sink *m = sink_new(TRUE, G_MAXUINT64);
+        struct hv_writer_config cfg = {HV_CODEC_ZLIB, FALSE};
+        GError *err = NULL;
+        g_assert_null(ops[i]->create(&m->base, g.ranges, g.n, &g.meta, &cfg, &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_clear_error(&err);
+        g_assert_cmpuint(m->bytes->len, ==, 0);
+        sink_free(m);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -675,5 +695,6 @@ int main(int argc, char **argv)
     g_test_add_func("/elf/vaddrs", elf_vaddrs);
     g_test_add_func("/elf/xnum", elf_xnum);
     g_test_add_func("/elf/order-error", elf_order_error);
+    g_test_add_func("/writers/unknown-arch-refused", unknown_arch_refused);
     return g_test_run();
 }
