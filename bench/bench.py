@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""hvdump vs QEMU dump-guest-memory benchmark (issue 5), run by bench/run.sh.
+"""hvdump vs QEMU dump-guest-memory benchmark, run by bench/run.sh.
 
 Guest mode: boots the TCG test guest (tests/guest/guest.py), waits for its
 fill, pauses it, then round-robins over QEMU elf / kdump-zlib, every hvdump

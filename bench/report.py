@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Markdown tables and the met/missed verdicts for bench/run.sh.
 
-Targets (issue 5):
+Targets:
   kdump-zlib           >= 5x faster than QEMU kdump-zlib, output <= 5% larger
   kdump-zstd/lzo/snappy >= 7x faster than QEMU kdump-zlib
   elf                  <= 1.2x the dd floor and faster than QEMU elf

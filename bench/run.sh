@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# hvdump performance benchmark (issue 5): hvdump vs QEMU dump-guest-memory on
+# hvdump performance benchmark: hvdump vs QEMU dump-guest-memory on
 # a paused TCG test guest, plus hvdump convert of raw images for RSS growth.
 #
 #   bench/run.sh [--mem MiB] [--fill MiB] [--runs N] [--threads 1,2,nproc]

@@ -23,7 +23,7 @@ struct hv_dump_meta {
     uint32_t page_size;          /* guest page size, 4096 on x86_64 */
     const uint8_t *vmcoreinfo;   /* VMCOREINFO text (not the ELF note), or NULL */
     size_t vmcoreinfo_len;
-    const struct hv_cpu_x86_64 *cpus; /* may be NULL when n_cpus == 0 */
+    const struct hv_cpu_state *cpus; /* may be NULL when n_cpus == 0 */
     size_t n_cpus;
     struct hv_utsname uts;       /* zeroed when unknown */
     int64_t timestamp_sec;       /* when the guest was stopped */

@@ -250,7 +250,7 @@ static uint8_t *build_sub_area(struct hv_writer *w, const struct hv_dump_meta *m
     sh.max_mapnr_64 = w->max_pfn;
 
     struct hv_note_iter it;
-    struct hv_note n;
+    struct hv_blob_note n;
     hv_note_iter_init(&it, notes, notes_len);
     while (hv_note_iter_next(&it, &n, NULL) == 1) {
         if (hv_note_is(&n, "VMCOREINFO", HV_NT_VMCOREINFO)) {

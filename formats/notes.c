@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Builds and parses the ELF note blob (see notes.h).  Layouts are those the
- * kernel's x86_64 elf_prstatus and QEMU's QEMUCPUState use; crash, drgn and
- * libkdumpfile read registers from these bytes at fixed offsets. */
+/* Builds and parses the ELF note blob (see notes.h).  CPU notes are laid out
+ * per architecture (struct hv_cpu_state's arch picks the layout); x86_64's
+ * are those the kernel's elf_prstatus and QEMU's QEMUCPUState use: crash,
+ * drgn and libkdumpfile read registers from these bytes at fixed offsets. */
 #include "formats/notes.h"
 
 #include <string.h>
@@ -67,8 +68,9 @@ enum {
     R_RSP, R_SS, R_FS_BASE, R_GS_BASE, R_DS, R_ES, R_FS, R_GS,
 };
 
-static void fill_prstatus(uint8_t *d, const struct hv_cpu_x86_64 *c)
+static void fill_prstatus_x86_64(uint8_t *d, const struct hv_cpu_state *cpu)
 {
+    const struct hv_cpu_x86_64 *c = &cpu->u.x86_64;
     uint64_t r[HV_PRSTATUS_NREGS] = {0};
 
     r[R_R15] = c->r15; r[R_R14] = c->r14; r[R_R13] = c->r13;
@@ -83,7 +85,7 @@ static void fill_prstatus(uint8_t *d, const struct hv_cpu_x86_64 *c)
     r[R_DS] = c->ds.selector; r[R_ES] = c->es.selector;
     r[R_FS] = c->fs.selector; r[R_GS] = c->gs.selector;
 
-    put32(d + HV_PRSTATUS_PID_OFFSET, c->index + 1);
+    put32(d + HV_PRSTATUS_PID_OFFSET, cpu->index + 1);
     for (int i = 0; i < HV_PRSTATUS_NREGS; i++)
         put64(d + HV_PRSTATUS_REG_OFFSET + 8 * i, r[i]);
 }
@@ -123,8 +125,9 @@ static void get_seg(const uint8_t *p, struct hv_segment *s)
 #define QEMU_SEGS(c) { &(c)->cs, &(c)->ds, &(c)->es, &(c)->fs, &(c)->gs, \
     &(c)->ss, &(c)->ldt, &(c)->tr, &(c)->gdt, &(c)->idt }
 
-static void fill_qemu_cpu(uint8_t *d, const struct hv_cpu_x86_64 *c)
+static void fill_qemu_cpu_x86_64(uint8_t *d, const struct hv_cpu_state *cpu)
 {
+    const struct hv_cpu_x86_64 *c = &cpu->u.x86_64;
     const uint64_t *gpr[] = QEMU_GPRS(c);
     const struct hv_segment *seg[] = QEMU_SEGS(c);
 
@@ -139,6 +142,55 @@ static void fill_qemu_cpu(uint8_t *d, const struct hv_cpu_x86_64 *c)
     put64(d + Q_KGS_OFF, c->kernel_gs_base);
 }
 
+/* One architecture's CPU notes: their desc sizes and how to fill them
+ * (buffer pre-zeroed).  Building dispatches on each CPU's arch here. */
+struct cpu_notes_layout {
+    size_t prstatus_size;
+    size_t qemu_cpu_size;
+    void (*fill_prstatus)(uint8_t *d, const struct hv_cpu_state *c);
+    void (*fill_qemu_cpu)(uint8_t *d, const struct hv_cpu_state *c);
+};
+
+static const struct cpu_notes_layout x86_64_layout = {
+    .prstatus_size = HV_PRSTATUS_X86_64_SIZE,
+    .qemu_cpu_size = HV_QEMU_CPUSTATE_SIZE,
+    .fill_prstatus = fill_prstatus_x86_64,
+    .fill_qemu_cpu = fill_qemu_cpu_x86_64,
+};
+
+/* NULL for an architecture we have no note layout for. */
+static const struct cpu_notes_layout *layout_of(enum hv_arch arch)
+{
+    switch (arch) {
+    case HV_ARCH_X86_64:
+        return &x86_64_layout;
+    case HV_ARCH_UNKNOWN:
+        break;
+    }
+    return NULL;
+}
+
+/* hv_notes_check() let meta through, so every CPU has a layout. */
+static const struct cpu_notes_layout *cpu_layout(const struct hv_cpu_state *c)
+{
+    const struct cpu_notes_layout *l = layout_of(c->arch);
+    g_assert(l);
+    return l;
+}
+
+gboolean hv_notes_check(const struct hv_dump_meta *meta, GError **err)
+{
+    for (size_t i = 0; i < meta->n_cpus; i++) {
+        if (!layout_of(meta->cpus[i].arch)) {
+            g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
+                        "vCPU %u: no CPU note layout for architecture %d",
+                        meta->cpus[i].index, (int)meta->cpus[i].arch);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* Desc of the HVDUMP note; buf NULL just measures. */
 static size_t hvdump_desc(const struct hv_dump_meta *meta, char *buf, size_t cap)
 {
@@ -149,8 +201,12 @@ static size_t hvdump_desc(const struct hv_dump_meta *meta, char *buf, size_t cap
 
 size_t hv_notes_size(const struct hv_dump_meta *meta)
 {
-    size_t total = meta->n_cpus * (note_size(4, HV_PRSTATUS_X86_64_SIZE) +
-                                   note_size(4, HV_QEMU_CPUSTATE_SIZE));
+    size_t total = 0;
+
+    for (size_t i = 0; i < meta->n_cpus; i++) {
+        const struct cpu_notes_layout *l = cpu_layout(&meta->cpus[i]);
+        total += note_size(4, l->prstatus_size) + note_size(4, l->qemu_cpu_size);
+    }
     if (meta->vmcoreinfo && meta->vmcoreinfo_len)
         total += note_size(strlen("VMCOREINFO"), meta->vmcoreinfo_len);
     total += note_size(strlen("HVDUMP"), hvdump_desc(meta, NULL, 0));
@@ -164,15 +220,16 @@ uint8_t *hv_notes_build(const struct hv_dump_meta *meta, size_t *len_out)
     uint8_t *p = blob;
 
     for (size_t i = 0; i < meta->n_cpus; i++) {
-        uint8_t *d = put_note_head(p, "CORE", HV_PRSTATUS_X86_64_SIZE,
-                                   HV_NT_PRSTATUS);
-        fill_prstatus(d, &meta->cpus[i]);
-        p = d + align4(HV_PRSTATUS_X86_64_SIZE);
+        const struct cpu_notes_layout *l = cpu_layout(&meta->cpus[i]);
+        uint8_t *d = put_note_head(p, "CORE", l->prstatus_size, HV_NT_PRSTATUS);
+        l->fill_prstatus(d, &meta->cpus[i]);
+        p = d + align4(l->prstatus_size);
     }
     for (size_t i = 0; i < meta->n_cpus; i++) {
-        uint8_t *d = put_note_head(p, "QEMU", HV_QEMU_CPUSTATE_SIZE, HV_NT_QEMU);
-        fill_qemu_cpu(d, &meta->cpus[i]);
-        p = d + align4(HV_QEMU_CPUSTATE_SIZE);
+        const struct cpu_notes_layout *l = cpu_layout(&meta->cpus[i]);
+        uint8_t *d = put_note_head(p, "QEMU", l->qemu_cpu_size, HV_NT_QEMU);
+        l->fill_qemu_cpu(d, &meta->cpus[i]);
+        p = d + align4(l->qemu_cpu_size);
     }
     if (meta->vmcoreinfo && meta->vmcoreinfo_len) {
         uint8_t *d = put_note_head(p, "VMCOREINFO", meta->vmcoreinfo_len,
@@ -198,7 +255,7 @@ void hv_note_iter_init(struct hv_note_iter *it, const uint8_t *blob, size_t len)
     it->end = blob + len;
 }
 
-int hv_note_iter_next(struct hv_note_iter *it, struct hv_note *out, GError **err)
+int hv_note_iter_next(struct hv_note_iter *it, struct hv_blob_note *out, GError **err)
 {
     size_t left = (size_t)(it->end - it->pos);
 
@@ -227,15 +284,16 @@ int hv_note_iter_next(struct hv_note_iter *it, struct hv_note *out, GError **err
     return 1;
 }
 
-gboolean hv_note_is(const struct hv_note *n, const char *name, uint32_t type)
+gboolean hv_note_is(const struct hv_blob_note *n, const char *name, uint32_t type)
 {
     size_t l = strlen(name);
     return n->type == type && n->name_len == l && memcmp(n->name, name, l) == 0;
 }
 
-gboolean hv_notes_parse_prstatus(const uint8_t *desc, size_t len,
-                                 struct hv_cpu_x86_64 *c)
+gboolean hv_notes_parse_prstatus_x86_64(const uint8_t *desc, size_t len,
+                                        struct hv_cpu_state *cpu)
 {
+    struct hv_cpu_x86_64 *c = &cpu->u.x86_64;
     uint64_t r[HV_PRSTATUS_NREGS];
 
     if (len < HV_PRSTATUS_REG_OFFSET + 8 * HV_PRSTATUS_NREGS)
@@ -243,7 +301,8 @@ gboolean hv_notes_parse_prstatus(const uint8_t *desc, size_t len,
     for (int i = 0; i < HV_PRSTATUS_NREGS; i++)
         r[i] = get64(desc + HV_PRSTATUS_REG_OFFSET + 8 * i);
     uint32_t pid = get32(desc + HV_PRSTATUS_PID_OFFSET);
-    c->index = pid > 0 ? pid - 1 : 0;
+    cpu->arch = HV_ARCH_X86_64;
+    cpu->index = pid > 0 ? pid - 1 : 0;
     c->r15 = r[R_R15]; c->r14 = r[R_R14]; c->r13 = r[R_R13];
     c->r12 = r[R_R12]; c->rbp = r[R_RBP]; c->rbx = r[R_RBX];
     c->r11 = r[R_R11]; c->r10 = r[R_R10]; c->r9 = r[R_R9]; c->r8 = r[R_R8];
@@ -258,9 +317,11 @@ gboolean hv_notes_parse_prstatus(const uint8_t *desc, size_t len,
     return TRUE;
 }
 
-gboolean hv_notes_parse_qemu_cpu(const uint8_t *desc, size_t len,
-                                 struct hv_cpu_x86_64 *c)
+gboolean hv_notes_parse_qemu_cpu_x86_64(const uint8_t *desc, size_t len,
+                                        struct hv_cpu_state *cpu)
 {
+    struct hv_cpu_x86_64 *c = &cpu->u.x86_64;
+
     if (len < HV_QEMU_CPUSTATE_MIN_SIZE)
         return FALSE;
     uint32_t version = get32(desc), size = get32(desc + 4);
@@ -268,6 +329,7 @@ gboolean hv_notes_parse_qemu_cpu(const uint8_t *desc, size_t len,
         size > len)
         return FALSE;
 
+    cpu->arch = HV_ARCH_X86_64;
     uint64_t *gpr[] = QEMU_GPRS(c);
     struct hv_segment *seg[] = QEMU_SEGS(c);
     for (size_t i = 0; i < G_N_ELEMENTS(gpr); i++)
@@ -281,7 +343,7 @@ gboolean hv_notes_parse_qemu_cpu(const uint8_t *desc, size_t len,
     return TRUE;
 }
 
-static void parse_hvdump(const struct hv_note *n, struct hv_notes_info *out)
+static void parse_hvdump(const struct hv_blob_note *n, struct hv_notes_info *out)
 {
     char *text = g_strndup((const char *)n->desc, n->desc_len);
     char **lines = g_strsplit(text, "\n", -1);
@@ -303,8 +365,8 @@ gboolean hv_notes_parse(const uint8_t *blob, size_t len,
                         struct hv_notes_info *out, GError **err)
 {
     struct hv_note_iter it;
-    struct hv_note n;
-    GArray *cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_x86_64));
+    struct hv_blob_note n;
+    GArray *cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_state));
     size_t n_qemu = 0;
     int r;
 
@@ -312,8 +374,8 @@ gboolean hv_notes_parse(const uint8_t *blob, size_t len,
     hv_note_iter_init(&it, blob, len);
     while ((r = hv_note_iter_next(&it, &n, err)) == 1) {
         if (hv_note_is(&n, "CORE", HV_NT_PRSTATUS)) {
-            struct hv_cpu_x86_64 c = {0};
-            if (!hv_notes_parse_prstatus(n.desc, n.desc_len, &c)) {
+            struct hv_cpu_state c = {0};
+            if (!hv_notes_parse_prstatus_x86_64(n.desc, n.desc_len, &c)) {
                 g_set_error(err, HV_ERROR, HV_ERROR_CORRUPT,
                             "NT_PRSTATUS note too short (%zu bytes)", n.desc_len);
                 r = -1;
@@ -323,10 +385,15 @@ gboolean hv_notes_parse(const uint8_t *blob, size_t len,
         } else if (hv_note_is(&n, "QEMU", HV_NT_QEMU)) {
             /* QEMU notes follow all PRSTATUS notes, k-th to k-th; their
              * values agree with PRSTATUS, so overwriting is harmless. */
-            if (n_qemu >= cpus->len)
+            struct hv_cpu_state *c;
+            if (n_qemu >= cpus->len) {
+                /* A QEMU note without a PRSTATUS one: still a CPU of the
+                 * layout this parser knows, even if the note is refused. */
                 g_array_set_size(cpus, n_qemu + 1);
-            struct hv_cpu_x86_64 *c = &g_array_index(cpus, struct hv_cpu_x86_64, n_qemu);
-            if (hv_notes_parse_qemu_cpu(n.desc, n.desc_len, c)) {
+                g_array_index(cpus, struct hv_cpu_state, n_qemu).arch = HV_ARCH_X86_64;
+            }
+            c = &g_array_index(cpus, struct hv_cpu_state, n_qemu);
+            if (hv_notes_parse_qemu_cpu_x86_64(n.desc, n.desc_len, c)) {
                 if (n_qemu > 0 && c->index == 0)
                     c->index = (uint32_t)n_qemu;
                 n_qemu++;
@@ -345,7 +412,7 @@ gboolean hv_notes_parse(const uint8_t *blob, size_t len,
     }
     out->have_qemu_cpu = n_qemu > 0;
     out->n_cpus = cpus->len;
-    out->cpus = (struct hv_cpu_x86_64 *)(void *)g_array_free(cpus, FALSE);
+    out->cpus = (struct hv_cpu_state *)(void *)g_array_free(cpus, FALSE);
     return TRUE;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ELF note blob of a vmcore (used as PT_NOTE in ELF output and as the
- * note area of kdump output), x86_64 flavour, in QEMU's order:
+ * note area of kdump output), in QEMU's order:
  *   NT_PRSTATUS "CORE" per vCPU, "QEMU" CPU-state note per vCPU,
  *   "VMCOREINFO" (when known), "HVDUMP" (producer and live flag).
  * Building (writers) and parsing (readers) live together so they agree. */
@@ -28,7 +28,12 @@
 
 /* ---- building ---- */
 
-/* Exact size of the blob hv_notes_build() produces for meta. */
+/* Every CPU of meta has an architecture whose notes we can lay out (today
+ * x86_64); else HV_ERROR_INVALID.  Writers check this before building:
+ * hv_notes_size() and hv_notes_build() abort on a meta it refuses. */
+gboolean hv_notes_check(const struct hv_dump_meta *meta, GError **err);
+/* Exact size of the blob hv_notes_build() produces for meta.  The CPU notes
+ * of each CPU take the layout of its arch. */
 size_t hv_notes_size(const struct hv_dump_meta *meta);
 /* Builds the blob into a new g_malloc'd buffer (free with g_free);
  * *len_out = hv_notes_size(meta). */
@@ -36,9 +41,10 @@ uint8_t *hv_notes_build(const struct hv_dump_meta *meta, size_t *len_out);
 
 /* ---- parsing ---- */
 
-/* One note, pointing into the blob. name is not NUL terminated: compare with
+/* One note as the iterator finds it in a blob, name and desc pointing into
+ * the blob (nothing copied).  name is not NUL terminated: compare with
  * hv_note_is(). */
-struct hv_note {
+struct hv_blob_note {
     const char *name;
     size_t name_len;      /* without the trailing NUL */
     uint32_t type;
@@ -54,23 +60,25 @@ struct hv_note_iter {
 void hv_note_iter_init(struct hv_note_iter *it, const uint8_t *blob, size_t len);
 /* 1: *out filled; 0: end of blob; -1: malformed (err set, HV_ERROR_CORRUPT).
  * Trailing zero padding after the last note counts as the end. */
-int hv_note_iter_next(struct hv_note_iter *it, struct hv_note *out, GError **err);
-gboolean hv_note_is(const struct hv_note *n, const char *name, uint32_t type);
+int hv_note_iter_next(struct hv_note_iter *it, struct hv_blob_note *out, GError **err);
+gboolean hv_note_is(const struct hv_blob_note *n, const char *name, uint32_t type);
 
-/* Register state of one x86_64 NT_PRSTATUS desc into cpu (general registers,
- * rip, rflags, segment selectors, fs/gs base; index = pr_pid - 1).  Other
- * fields of cpu are left alone.  FALSE when desc is too short. */
-gboolean hv_notes_parse_prstatus(const uint8_t *desc, size_t len,
-                                 struct hv_cpu_x86_64 *cpu);
-/* A "QEMU" CPU-state desc into cpu (registers, all segments with limits and
- * flags, cr0..cr4, kernel_gs_base when present).  index is left alone.
- * FALSE when version/size do not match. */
-gboolean hv_notes_parse_qemu_cpu(const uint8_t *desc, size_t len,
-                                 struct hv_cpu_x86_64 *cpu);
+/* Register state of one x86_64 NT_PRSTATUS desc into cpu (arch =
+ * HV_ARCH_X86_64; general registers, rip, rflags, segment selectors, fs/gs
+ * base; index = pr_pid - 1).  Other fields of cpu are left alone.  FALSE
+ * when desc is too short. */
+gboolean hv_notes_parse_prstatus_x86_64(const uint8_t *desc, size_t len,
+                                        struct hv_cpu_state *cpu);
+/* An x86_64 "QEMU" CPU-state desc into cpu (arch = HV_ARCH_X86_64;
+ * registers, all segments with limits and flags, cr0..cr4, kernel_gs_base
+ * when present).  index is left alone.  FALSE when version/size do not
+ * match. */
+gboolean hv_notes_parse_qemu_cpu_x86_64(const uint8_t *desc, size_t len,
+                                        struct hv_cpu_state *cpu);
 
 /* Everything a reader wants from the blob.  Pointers point into the blob. */
 struct hv_notes_info {
-    struct hv_cpu_x86_64 *cpus; /* g_new; n_cpus entries, index order of notes */
+    struct hv_cpu_state *cpus;  /* g_new; n_cpus entries, index order of notes */
     size_t n_cpus;              /* number of NT_PRSTATUS notes */
     gboolean have_qemu_cpu;     /* QEMU notes merged in (k-th to k-th) */
     const uint8_t *vmcoreinfo;  /* text, or NULL */
@@ -80,7 +88,8 @@ struct hv_notes_info {
     char *producer;             /* its producer=..., g_malloc'd, or NULL */
 };
 
-/* Parses a whole blob.  Unknown notes are skipped. */
+/* Parses a whole blob.  Unknown notes are skipped.  CPU notes are read with
+ * the x86_64 layouts, the only ones we know; each CPU comes back tagged. */
 gboolean hv_notes_parse(const uint8_t *blob, size_t len,
                         struct hv_notes_info *out, GError **err);
 void hv_notes_info_clear(struct hv_notes_info *info);

@@ -1,32 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The format-independent part of reading a vmcore: probing, the note list,
  * ranges, and verification by reading every page.  The formats themselves
- * live in reader_elf.c and reader_kdump.c behind struct hv_dump_ops. */
+ * live in reader_elf.c and reader_kdump.c behind struct hv_vmcore_ops. */
 
-/* notes.h and reader.h each declare a "struct hv_note" (the raw note of a
- * blob vs. the listing a dump exposes).  This file is the only one that needs
- * both, so the blob's one is renamed here; struct tags do not reach the
- * linker. */
-#define hv_note hv_note_blob
 #include <stdarg.h>
 #include "formats/notes.h"
-#undef hv_note
 
 #include "formats/reader_priv.h"
 
 #include <string.h>
 #include "common/hv_error.h"
 
-static const struct hv_dump_ops *const formats[] = {
-    &hv_dump_elf_ops,
-    &hv_dump_kdump_ops,
+static const struct hv_vmcore_ops *const formats[] = {
+    &hv_vmcore_elf_ops,
+    &hv_vmcore_kdump_ops,
 };
 
-gboolean hv_reader_add_notes(struct hv_dump *d, uint8_t *blob, size_t len,
+gboolean hv_reader_add_notes(struct hv_vmcore *d, uint8_t *blob, size_t len,
                              GError **err)
 {
     struct hv_note_iter it;
-    struct hv_note_blob n;
+    struct hv_blob_note n;
     struct hv_notes_info ni;
     const uint8_t *vmci = NULL;
     size_t vmci_len = 0;
@@ -35,8 +29,8 @@ gboolean hv_reader_add_notes(struct hv_dump *d, uint8_t *blob, size_t len,
     g_ptr_array_add(d->blobs, blob);
     hv_note_iter_init(&it, blob, len);
     while ((r = hv_note_iter_next(&it, &n, err)) == 1) {
-        struct hv_note out = { .type = n.type, .desc = n.desc,
-                               .desc_size = (uint32_t)n.desc_len };
+        struct hv_vmcore_note out = { .type = n.type, .desc = n.desc,
+                                      .desc_size = (uint32_t)n.desc_len };
         size_t nl = MIN(n.name_len, sizeof(out.name) - 1);
         memcpy(out.name, n.name, nl);
         out.name[nl] = '\0';
@@ -73,7 +67,7 @@ gboolean hv_reader_add_notes(struct hv_dump *d, uint8_t *blob, size_t len,
     return TRUE;
 }
 
-void hv_reader_set_vmcoreinfo(struct hv_dump *d, const uint8_t *text, size_t len)
+void hv_reader_set_vmcoreinfo(struct hv_vmcore *d, const uint8_t *text, size_t len)
 {
     g_free(d->vmcoreinfo_own);
     d->vmcoreinfo_own = g_memdup2(text, len);
@@ -81,7 +75,7 @@ void hv_reader_set_vmcoreinfo(struct hv_dump *d, const uint8_t *text, size_t len
     d->info.vmcoreinfo_len = len;
 }
 
-void hv_reader_add_range(struct hv_dump *d, uint64_t start, uint64_t end)
+void hv_reader_add_range(struct hv_vmcore *d, uint64_t start, uint64_t end)
 {
     if (end <= start)
         return;
@@ -98,15 +92,15 @@ void hv_reader_add_range(struct hv_dump *d, uint64_t start, uint64_t end)
     g_array_append_val(d->ranges, r);
 }
 
-struct hv_dump *hv_dump_open(const char *path, GError **err)
+struct hv_vmcore *hv_vmcore_open(const char *path, GError **err)
 {
-    struct hv_dump *d = g_new0(struct hv_dump, 1);
+    struct hv_vmcore *d = g_new0(struct hv_vmcore, 1);
     uint8_t head[HV_READER_PROBE_LEN] = { 0 };
 
     d->ranges = g_array_new(FALSE, FALSE, sizeof(struct hv_range));
-    d->notes = g_array_new(FALSE, FALSE, sizeof(struct hv_note));
+    d->notes = g_array_new(FALSE, FALSE, sizeof(struct hv_vmcore_note));
     d->blobs = g_ptr_array_new_with_free_func(g_free);
-    d->cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_x86_64));
+    d->cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_state));
     d->src = hv_bytesrc_open(path, err);
     if (!d->src)
         goto fail;
@@ -130,41 +124,41 @@ struct hv_dump *hv_dump_open(const char *path, GError **err)
         goto fail;
     /* The arrays are final now: publish their storage. */
     d->info.n_notes = d->notes->len;
-    d->info.notes = (const struct hv_note *)(void *)d->notes->data;
+    d->info.notes = (const struct hv_vmcore_note *)(void *)d->notes->data;
     d->info.n_cpus = d->cpus->len;
-    d->info.cpus = (const struct hv_cpu_x86_64 *)(void *)d->cpus->data;
+    d->info.cpus = (const struct hv_cpu_state *)(void *)d->cpus->data;
     d->info.producer = d->producer;
     return d;
 fail:
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     return NULL;
 }
 
-const struct hv_dump_info *hv_dump_info(struct hv_dump *d)
+const struct hv_vmcore_facts *hv_vmcore_facts(struct hv_vmcore *d)
 {
     return &d->info;
 }
 
-const struct hv_range *hv_dump_ranges(struct hv_dump *d, size_t *n)
+const struct hv_range *hv_vmcore_ranges(struct hv_vmcore *d, size_t *n)
 {
     *n = d->ranges->len;
     return (const struct hv_range *)(void *)d->ranges->data;
 }
 
-enum hv_read_status hv_dump_read_page(struct hv_dump *d, uint64_t pfn,
-                                      void *buf, GError **err)
+enum hv_read_status hv_vmcore_read_page(struct hv_vmcore *d, uint64_t pfn,
+                                        void *buf, GError **err)
 {
     return d->ops->read_page(d, pfn, buf, err);
 }
 
-uint64_t hv_dump_next_data_pfn(struct hv_dump *d, uint64_t pfn)
+uint64_t hv_vmcore_next_data_pfn(struct hv_vmcore *d, uint64_t pfn)
 {
     return d->ops->next_data_pfn ? d->ops->next_data_pfn(d, pfn) : pfn;
 }
 
-gboolean hv_dump_verify(struct hv_dump *d,
-                        void (*progress_cb)(uint64_t done, uint64_t total, void *ud),
-                        void *ud, GError **err)
+gboolean hv_vmcore_verify(struct hv_vmcore *d,
+                          void (*progress_cb)(uint64_t done, uint64_t total, void *ud),
+                          void *ud, GError **err)
 {
     const uint64_t ps = d->info.page_size;
     uint64_t done = 0, total = d->info.pages_dumped;
@@ -179,7 +173,7 @@ gboolean hv_dump_verify(struct hv_dump *d,
         for (uint64_t pfn = r->start / ps; pfn < end;) {
             /* Pages no file data backs are zero by definition: count them
              * as read rather than reading each (a zero tail may be huge). */
-            uint64_t next = MIN(hv_dump_next_data_pfn(d, pfn), end);
+            uint64_t next = MIN(hv_vmcore_next_data_pfn(d, pfn), end);
             if (next > pfn) {
                 done += next - pfn;
                 pfn = next;
@@ -212,7 +206,7 @@ gboolean hv_dump_verify(struct hv_dump *d,
     return ok;
 }
 
-void hv_dump_close(struct hv_dump *d)
+void hv_vmcore_close(struct hv_vmcore *d)
 {
     if (!d)
         return;

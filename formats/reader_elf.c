@@ -7,8 +7,8 @@
 #include <elf.h>
 #include <string.h>
 #include "common/hv_error.h"
+#include "common/page.h"
 
-#define ELF_PAGE_SIZE 4096u
 /* Start of the x86_64 kernel-text mapping (__START_KERNEL_map). */
 #define KERNEL_MAP_START 0xffffffff80000000ull
 /* More program headers than this is taken as corruption, not allocated. */
@@ -43,12 +43,12 @@ static gboolean elf_probe(const uint8_t *head, size_t len)
 }
 
 /* TRUE when [off, off+len) lies inside the file. */
-static gboolean in_file(const struct hv_dump *d, uint64_t off, uint64_t len)
+static gboolean in_file(const struct hv_vmcore *d, uint64_t off, uint64_t len)
 {
     return off <= d->src->size && len <= d->src->size - off;
 }
 
-static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
+static gboolean read_ehdr(struct hv_vmcore *d, Elf64_Ehdr *eh, uint64_t *phnum,
                           GError **err)
 {
     if (d->src->size < sizeof(*eh))
@@ -89,7 +89,7 @@ static gboolean read_ehdr(struct hv_dump *d, Elf64_Ehdr *eh, uint64_t *phnum,
     return TRUE;
 }
 
-static gboolean load_note(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
+static gboolean load_note(struct hv_vmcore *d, const Elf64_Phdr *ph, GError **err)
 {
     if (!in_file(d, ph->p_offset, ph->p_filesz))
         return hv_reader_corrupt(err, "PT_NOTE at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
@@ -106,7 +106,7 @@ static gboolean load_note(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
     return hv_reader_add_notes(d, blob, ph->p_filesz, err);
 }
 
-static gboolean check_load(struct hv_dump *d, const Elf64_Phdr *ph, GError **err)
+static gboolean check_load(struct hv_vmcore *d, const Elf64_Phdr *ph, GError **err)
 {
     if (!in_file(d, ph->p_offset, ph->p_filesz))
         return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x: data (offset %"
@@ -119,7 +119,7 @@ static gboolean check_load(struct hv_dump *d, const Elf64_Phdr *ph, GError **err
     if (ph->p_filesz > ph->p_memsz)
         return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x has filesz > memsz",
                        (uint64_t)ph->p_paddr);
-    if (ph->p_paddr > UINT64_MAX - ELF_PAGE_SIZE - ph->p_memsz)
+    if (ph->p_paddr > UINT64_MAX - HV_PAGE_SIZE - ph->p_memsz)
         return hv_reader_corrupt(err, "PT_LOAD at paddr 0x%" G_GINT64_MODIFIER "x wraps around",
                        (uint64_t)ph->p_paddr);
     return TRUE;
@@ -154,7 +154,7 @@ static gboolean is_ktext_alias(const struct elf_seg *s, size_t n, size_t i)
  * start order and merge like hv_reader_add_range(). */
 static void build_data_runs(struct elf_priv *p)
 {
-    const uint64_t ps = ELF_PAGE_SIZE;
+    const uint64_t ps = HV_PAGE_SIZE;
 
     p->data = g_new(struct pfn_run, p->n_segs + 1);
     for (size_t i = 0; i < p->n_segs; i++) {
@@ -170,7 +170,7 @@ static void build_data_runs(struct elf_priv *p)
     }
 }
 
-static gboolean elf_open(struct hv_dump *d, GError **err)
+static gboolean elf_open(struct hv_vmcore *d, GError **err)
 {
     Elf64_Ehdr eh;
     uint64_t phnum = 0;
@@ -216,18 +216,18 @@ static gboolean elf_open(struct hv_dump *d, GError **err)
     for (size_t i = 0; i < p->n_segs; i++) {
         uint64_t end = p->segs[i].paddr + p->segs[i].memsz;
         p->max_end[i] = i > 0 ? MAX(p->max_end[i - 1], end) : end;
-        hv_reader_add_range(d, p->segs[i].paddr & ~(uint64_t)(ELF_PAGE_SIZE - 1),
-                            (end + ELF_PAGE_SIZE - 1) & ~(uint64_t)(ELF_PAGE_SIZE - 1));
+        hv_reader_add_range(d, p->segs[i].paddr & ~(uint64_t)(HV_PAGE_SIZE - 1),
+                            (end + HV_PAGE_SIZE - 1) & ~(uint64_t)(HV_PAGE_SIZE - 1));
     }
 
     build_data_runs(p);
 
     d->info.format = HV_FORMAT_ELF;
-    d->info.page_size = ELF_PAGE_SIZE;
+    d->info.page_size = HV_PAGE_SIZE;
     for (guint i = 0; i < d->ranges->len; i++) {
         const struct hv_range *r = &g_array_index(d->ranges, struct hv_range, i);
-        d->info.pages_present += r->size / ELF_PAGE_SIZE;
-        d->info.max_pfn = (r->start + r->size) / ELF_PAGE_SIZE;
+        d->info.pages_present += r->size / HV_PAGE_SIZE;
+        d->info.max_pfn = (r->start + r->size) / HV_PAGE_SIZE;
     }
     d->info.pages_dumped = d->info.pages_present;
     ok = TRUE;
@@ -237,11 +237,11 @@ out:
     return ok;
 }
 
-static enum hv_read_status elf_read_page(struct hv_dump *d, uint64_t pfn,
+static enum hv_read_status elf_read_page(struct hv_vmcore *d, uint64_t pfn,
                                          void *buf, GError **err)
 {
     const struct elf_priv *p = d->priv;
-    const uint64_t ps = ELF_PAGE_SIZE;
+    const uint64_t ps = HV_PAGE_SIZE;
     uint8_t *out = buf;
     gboolean found = FALSE;
 
@@ -274,7 +274,7 @@ static enum hv_read_status elf_read_page(struct hv_dump *d, uint64_t pfn,
     return found ? HV_READ_OK : HV_READ_ABSENT;
 }
 
-static uint64_t elf_next_data_pfn(struct hv_dump *d, uint64_t pfn)
+static uint64_t elf_next_data_pfn(struct hv_vmcore *d, uint64_t pfn)
 {
     const struct elf_priv *p = d->priv;
     /* First run ending above pfn. */
@@ -291,7 +291,7 @@ static uint64_t elf_next_data_pfn(struct hv_dump *d, uint64_t pfn)
     return MAX(pfn, p->data[lo].start);
 }
 
-static void elf_cleanup(struct hv_dump *d)
+static void elf_cleanup(struct hv_vmcore *d)
 {
     struct elf_priv *p = d->priv;
 
@@ -304,7 +304,7 @@ static void elf_cleanup(struct hv_dump *d)
     d->priv = NULL;
 }
 
-const struct hv_dump_ops hv_dump_elf_ops = {
+const struct hv_vmcore_ops hv_vmcore_elf_ops = {
     .name = "elf",
     .probe = elf_probe,
     .open = elf_open,

@@ -36,7 +36,7 @@ static gboolean kdump_probe(const uint8_t *head, size_t len)
            memcmp(head, HV_KDUMP_SIGNATURE, HV_KDUMP_SIG_LEN) == 0;
 }
 
-static gboolean in_file(const struct hv_dump *d, uint64_t off, uint64_t len)
+static gboolean in_file(const struct hv_vmcore *d, uint64_t off, uint64_t len)
 {
     return off <= d->src->size && len <= d->src->size - off;
 }
@@ -48,7 +48,7 @@ static void copy_uts(char *dst, const char *src)
     dst[n] = '\0';
 }
 
-static gboolean check_header(struct hv_dump *d, const struct hv_kdump_header *h,
+static gboolean check_header(struct hv_vmcore *d, const struct hv_kdump_header *h,
                              GError **err)
 {
     const uint32_t bs = (uint32_t)h->block_size;
@@ -72,7 +72,7 @@ static gboolean check_header(struct hv_dump *d, const struct hv_kdump_header *h,
 }
 
 /* Reads the sub-header and the notes/VMCOREINFO it points to. */
-static gboolean read_sub_header(struct hv_dump *d, const struct hv_kdump_header *h,
+static gboolean read_sub_header(struct hv_vmcore *d, const struct hv_kdump_header *h,
                                 struct hv_kdump_sub_header *sh, GError **err)
 {
     const int v = h->header_version;
@@ -113,7 +113,7 @@ static gboolean read_sub_header(struct hv_dump *d, const struct hv_kdump_header 
     return TRUE;
 }
 
-static uint64_t *load_bitmap(struct hv_dump *d, uint64_t off, uint64_t bytes,
+static uint64_t *load_bitmap(struct hv_vmcore *d, uint64_t off, uint64_t bytes,
                              uint64_t nwords, uint64_t max_mapnr, GError **err)
 {
     uint64_t *bm = g_new0(uint64_t, nwords ? nwords : 1);
@@ -139,7 +139,7 @@ static uint64_t popcount_all(const uint64_t *bm, uint64_t nwords)
 }
 
 /* Ranges are the runs of set bits of the 1st bitmap. */
-static void add_ranges(struct hv_dump *d, const struct kdump_priv *p)
+static void add_ranges(struct hv_vmcore *d, const struct kdump_priv *p)
 {
     uint64_t run_start = 0;
     gboolean in_run = FALSE;
@@ -163,7 +163,7 @@ static void add_ranges(struct hv_dump *d, const struct kdump_priv *p)
         hv_reader_add_range(d, run_start * p->bs, p->nwords * 64 * p->bs);
 }
 
-static gboolean kdump_open(struct hv_dump *d, GError **err)
+static gboolean kdump_open(struct hv_vmcore *d, GError **err)
 {
     struct hv_kdump_header h;
     struct hv_kdump_sub_header sh;
@@ -262,7 +262,7 @@ static struct hv_codec *get_codec(struct kdump_priv *p, uint32_t flag, GError **
     return NULL;
 }
 
-static enum hv_read_status kdump_read_page(struct hv_dump *d, uint64_t pfn,
+static enum hv_read_status kdump_read_page(struct hv_vmcore *d, uint64_t pfn,
                                            void *buf, GError **err)
 {
     struct kdump_priv *p = d->priv;
@@ -316,7 +316,7 @@ static enum hv_read_status kdump_read_page(struct hv_dump *d, uint64_t pfn,
     return HV_READ_OK;
 }
 
-static gboolean kdump_verify(struct hv_dump *d, GError **err)
+static gboolean kdump_verify(struct hv_vmcore *d, GError **err)
 {
     const struct kdump_priv *p = d->priv;
 
@@ -330,7 +330,7 @@ static gboolean kdump_verify(struct hv_dump *d, GError **err)
     return TRUE;
 }
 
-static void kdump_cleanup(struct hv_dump *d)
+static void kdump_cleanup(struct hv_vmcore *d)
 {
     struct kdump_priv *p = d->priv;
 
@@ -347,7 +347,7 @@ static void kdump_cleanup(struct hv_dump *d)
     d->priv = NULL;
 }
 
-const struct hv_dump_ops hv_dump_kdump_ops = {
+const struct hv_vmcore_ops hv_vmcore_kdump_ops = {
     .name = "kdump",
     .probe = kdump_probe,
     .open = kdump_open,

@@ -13,7 +13,7 @@
 /* Note blobs above this are taken as corrupt rather than allocated. */
 #define HV_READER_MAX_NOTES (64u << 20)
 
-struct hv_dump_ops {
+struct hv_vmcore_ops {
     const char *name;
     /* TRUE when head (len bytes, possibly fewer than PROBE_LEN) looks like
      * this format. */
@@ -21,44 +21,44 @@ struct hv_dump_ops {
     /* Reads and validates the structure; fills d->info (except the fields
      * reader.c fills: format, flattened, notes, cpus, vmcoreinfo) and
      * d->ranges; sets d->priv. */
-    gboolean (*open)(struct hv_dump *d, GError **err);
-    enum hv_read_status (*read_page)(struct hv_dump *d, uint64_t pfn,
+    gboolean (*open)(struct hv_vmcore *d, GError **err);
+    enum hv_read_status (*read_page)(struct hv_vmcore *d, uint64_t pfn,
                                      void *buf, GError **err);
-    /* hv_dump_next_data_pfn(); NULL: every present page may hold data. */
-    uint64_t (*next_data_pfn)(struct hv_dump *d, uint64_t pfn);
+    /* hv_vmcore_next_data_pfn(); NULL: every present page may hold data. */
+    uint64_t (*next_data_pfn)(struct hv_vmcore *d, uint64_t pfn);
     /* Structural checks too slow or too picky for open(); page data is
      * checked by reader.c reading every page.  May be NULL. */
-    gboolean (*verify)(struct hv_dump *d, GError **err);
-    void (*cleanup)(struct hv_dump *d);
+    gboolean (*verify)(struct hv_vmcore *d, GError **err);
+    void (*cleanup)(struct hv_vmcore *d);
 };
 
-struct hv_dump {
-    const struct hv_dump_ops *ops;
+struct hv_vmcore {
+    const struct hv_vmcore_ops *ops;
     struct hv_bytesrc *src;
-    struct hv_dump_info info;
+    struct hv_vmcore_facts info;
     GArray *ranges;   /* struct hv_range, sorted, disjoint, page aligned */
-    GArray *notes;    /* struct hv_note (reader.h) */
+    GArray *notes;    /* struct hv_vmcore_note (reader.h) */
     GPtrArray *blobs; /* note blobs the notes point into */
-    GArray *cpus;     /* struct hv_cpu_x86_64 */
+    GArray *cpus;     /* struct hv_cpu_state */
     uint8_t *vmcoreinfo_own; /* owned copy when it came outside the notes */
     char *producer;          /* from the HVDUMP note */
     void *priv;
 };
 
-extern const struct hv_dump_ops hv_dump_elf_ops;
-extern const struct hv_dump_ops hv_dump_kdump_ops;
+extern const struct hv_vmcore_ops hv_vmcore_elf_ops;
+extern const struct hv_vmcore_ops hv_vmcore_kdump_ops;
 
 /* Parses a note blob (takes ownership of blob, a g_malloc'd buffer) and
  * appends its notes, CPUs, VMCOREINFO and HVDUMP flags to d.  May be called
  * once per PT_NOTE segment. */
-gboolean hv_reader_add_notes(struct hv_dump *d, uint8_t *blob, size_t len,
+gboolean hv_reader_add_notes(struct hv_vmcore *d, uint8_t *blob, size_t len,
                              GError **err);
 /* Sets d's VMCOREINFO text from a copy of text (kdump's separate area). */
-void hv_reader_set_vmcoreinfo(struct hv_dump *d, const uint8_t *text, size_t len);
+void hv_reader_set_vmcoreinfo(struct hv_vmcore *d, const uint8_t *text, size_t len);
 
 /* Appends a page-aligned range, merging with the last one when they touch
  * or overlap.  Ranges must come in increasing start order. */
-void hv_reader_add_range(struct hv_dump *d, uint64_t start, uint64_t end);
+void hv_reader_add_range(struct hv_vmcore *d, uint64_t start, uint64_t end);
 
 /* Sets an HV_ERROR_CORRUPT error with a formatted message; returns FALSE. */
 gboolean hv_reader_corrupt(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "formats/writer_common.h"
 #include "common/hv_error.h"
+#include "formats/notes.h"
 
 gboolean hv_writer_check_inputs(const struct hv_range *ranges, size_t n,
                                 const struct hv_dump_meta *meta, GError **err)
@@ -21,5 +22,5 @@ gboolean hv_writer_check_inputs(const struct hv_range *ranges, size_t n,
             return FALSE;
         }
     }
-    return TRUE;
+    return hv_notes_check(meta, err);
 }

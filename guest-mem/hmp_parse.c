@@ -295,9 +295,9 @@ static gboolean parse_reg_line(struct hv_cpu_x86_64 *c, const char *line, gboole
 
 GArray *hmp_parse_registers_x86_64(const char *text, GError **err)
 {
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_x86_64));
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_state));
     char **lines = split_lines(text);
-    struct hv_cpu_x86_64 *cur = NULL;
+    struct hv_cpu_state *cur = NULL;
     gboolean saw_rip = FALSE, ok = TRUE;
 
     for (char **lp = lines; *lp && ok; lp++) {
@@ -311,7 +311,8 @@ GArray *hmp_parse_registers_x86_64(const char *text, GError **err)
                 break;
             }
             g_array_set_size(out, out->len + 1);
-            cur = &g_array_index(out, struct hv_cpu_x86_64, out->len - 1);
+            cur = &g_array_index(out, struct hv_cpu_state, out->len - 1);
+            cur->arch = HV_ARCH_X86_64;
             cur->index = (uint32_t)idx;
             saw_rip = FALSE;
             continue;
@@ -319,10 +320,11 @@ GArray *hmp_parse_registers_x86_64(const char *text, GError **err)
         if (!cur && strchr(l, '=')) {
             /* `info registers` without -a prints one CPU and no header. */
             g_array_set_size(out, 1);
-            cur = &g_array_index(out, struct hv_cpu_x86_64, 0);
+            cur = &g_array_index(out, struct hv_cpu_state, 0);
+            cur->arch = HV_ARCH_X86_64;
         }
         if (cur)
-            ok = parse_reg_line(cur, l, &saw_rip);
+            ok = parse_reg_line(&cur->u.x86_64, l, &saw_rip);
     }
     g_strfreev(lines);
     if (!ok || !cur || !saw_rip) {

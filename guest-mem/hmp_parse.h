@@ -33,8 +33,8 @@ void hmp_ram_ranges_merge(GArray *ranges);
 /* "Host virtual address for 0x100000 (pc.ram) is 0x7f9debf00000". */
 gboolean hmp_parse_gpa2hva(const char *text, uint64_t *hva, GError **err);
 
-/* `info registers -a` for x86_64: one struct hv_cpu_x86_64 per "CPU#N"
- * section.  kernel_gs_base is not printed by QEMU and stays 0. */
+/* `info registers -a` for x86_64: one struct hv_cpu_state (arch
+ * HV_ARCH_X86_64) per "CPU#N" section.  kernel_gs_base is not printed by QEMU and stays 0. */
 GArray *hmp_parse_registers_x86_64(const char *text, GError **err);
 
 #endif

@@ -7,20 +7,10 @@
 
 #include <string.h>
 
-static const struct gm_block *block_of(const struct gm_source *s, uint64_t gpa)
-{
-    for (size_t i = 0; i < s->n_blocks; i++) {
-        const struct gm_block *b = &s->blocks[i];
-        if (gpa >= b->gpa && gpa - b->gpa < b->size)
-            return b;
-    }
-    return NULL;
-}
-
 gboolean gm_phys_present(const struct gm_source *s, uint64_t gpa, uint64_t len)
 {
     while (len > 0) {
-        const struct gm_block *b = block_of(s, gpa);
+        const struct gm_block *b = gm_source_block_at(s, gpa);
         if (!b)
             return FALSE;
         uint64_t avail = b->gpa + b->size - gpa;
@@ -45,9 +35,9 @@ gboolean gm_read_phys(struct gm_source *s, uint64_t gpa, void *buf, size_t len,
         size_t in_page = (size_t)(gpa - page_gpa);
         size_t n = (size_t)MIN((uint64_t)len, ps - in_page);
         const uint8_t *src = NULL;
-        uint8_t absent = 0;
+        enum gm_page_state state = GM_PAGE_READ;
 
-        if (!block_of(s, page_gpa)) {
+        if (!gm_source_block_at(s, page_gpa)) {
             g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                         "guest-physical address 0x%" G_GINT64_MODIFIER "x is not in guest RAM",
                         gpa);
@@ -59,13 +49,13 @@ gboolean gm_read_phys(struct gm_source *s, uint64_t gpa, void *buf, size_t len,
         if (!src) {
             if (!page)
                 page = g_malloc(ps);
-            if (!s->ops->read(s, page_gpa, 1, page, &absent, err)) {
+            if (!s->ops->read(s, page_gpa, 1, page, &state, err)) {
                 ok = FALSE;
                 break;
             }
-            if (absent == GM_PAGE_ZERO) {
+            if (state == GM_PAGE_ZERO) {
                 memset(page, 0, ps); /* the source skipped the copy */
-            } else if (absent) {
+            } else if (state == GM_PAGE_ABSENT) {
                 g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                             "guest page at 0x%" G_GINT64_MODIFIER "x is not in the source",
                             page_gpa);

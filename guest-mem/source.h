@@ -15,24 +15,27 @@ struct gm_block {
 
 struct gm_source;
 
-/* Values of read()'s absent[] array. */
-enum gm_page_state { GM_PAGE_READ = 0, GM_PAGE_ABSENT = 1, GM_PAGE_ZERO = 2 };
+/* What read() says of each page it was asked for, in its state[] array. */
+enum gm_page_state {
+    GM_PAGE_READ = 0,   /* the page's bytes are in buf */
+    GM_PAGE_ABSENT = 1, /* the source does not have the page; buf zeroed */
+    GM_PAGE_ZERO = 2,   /* known all zero without reading; buf NOT written */
+};
 
 struct gm_source_ops {
     const char *name;
-    /* Reads n_pages at gpa (all inside one block) into buf.  When absent is
-     * not NULL, absent[i] is set for every page to one of enum
-     * gm_page_state: GM_PAGE_ABSENT for a page the source does not have (its
-     * bytes in buf are zero), GM_PAGE_ZERO for a page the source knows is all
-     * zero without reading it (its bytes in buf are NOT written: skipping
-     * the copy is the point), GM_PAGE_READ otherwise.  With absent NULL,
-     * every byte of buf is written.  Errors: HV_ERROR_GUEST (QEMU went away
-     * or its memory cannot be read), HV_ERROR_PERMISSION (no
-     * CAP_SYS_PTRACE), HV_ERROR_IO or HV_ERROR_CORRUPT (a file or vmcore
-     * behind the source), HV_ERROR_INTERNAL (the range is not inside one
-     * block). */
+    /* Reads n_pages at gpa (all inside one block) into buf.  When state is
+     * not NULL, state[i] is set for every page: GM_PAGE_ABSENT for a page
+     * the source does not have (its bytes in buf are zero), GM_PAGE_ZERO for
+     * a page the source knows is all zero without reading it (its bytes in
+     * buf are NOT written: skipping the copy is the point), GM_PAGE_READ
+     * otherwise.  With state NULL, every byte of buf is written.  Errors:
+     * HV_ERROR_GUEST (QEMU went away or its memory cannot be read),
+     * HV_ERROR_PERMISSION (no CAP_SYS_PTRACE), HV_ERROR_IO or
+     * HV_ERROR_CORRUPT (a file or vmcore behind the source),
+     * HV_ERROR_INTERNAL (the range is not inside one block). */
     gboolean (*read)(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                     uint8_t *buf, uint8_t *absent, GError **err);
+                     uint8_t *buf, enum gm_page_state *state, GError **err);
     /* Optional zero-copy access: a pointer to the n_pages at gpa, valid until
      * close(), or NULL when the range is not mapped (use read()). */
     const uint8_t *(*map)(struct gm_source *s, uint64_t gpa, size_t n_pages);
@@ -51,6 +54,35 @@ struct gm_source {
     size_t n_blocks;
     uint32_t page_size;
 };
+
+/* Sets state[0..n) to value (a read() that has every page it was asked for
+ * fills its state[] with GM_PAGE_READ). */
+static inline void gm_page_state_fill(enum gm_page_state *state, size_t n,
+                                      enum gm_page_state value)
+{
+    for (size_t i = 0; i < n; i++)
+        state[i] = value;
+}
+
+/* The block of s holding gpa, or NULL when gpa is in none.  A binary
+ * search: blocks are sorted and disjoint, and a QEMU guest has a few dozen
+ * (RAM, ROMs, VRAM), looked up once per read(). */
+static inline const struct gm_block *gm_source_block_at(const struct gm_source *s,
+                                                        uint64_t gpa)
+{
+    size_t lo = 0, hi = s->n_blocks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct gm_block *b = &s->blocks[mid];
+        if (gpa < b->gpa)
+            hi = mid;
+        else if (gpa - b->gpa >= b->size)
+            lo = mid + 1;
+        else
+            return b;
+    }
+    return NULL;
+}
 
 static inline void gm_source_close(struct gm_source *s)
 {

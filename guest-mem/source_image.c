@@ -57,18 +57,11 @@ static const struct image *find_image(const struct image_source *is, uint64_t gp
                                       size_t n_pages)
 {
     uint64_t len = (uint64_t)n_pages * is->pub.page_size;
-    size_t lo = 0, hi = is->n;
-    while (lo < hi) { /* binary search: blocks are sorted */
-        size_t mid = lo + (hi - lo) / 2;
-        const struct image *im = &is->images[mid];
-        if (gpa < im->gpa)
-            hi = mid;
-        else if (gpa >= im->gpa + im->size)
-            lo = mid + 1;
-        else
-            return (len <= im->gpa + im->size - gpa) ? im : NULL;
-    }
-    return NULL;
+    const struct gm_block *b = gm_source_block_at(&is->pub, gpa);
+    if (!b)
+        return NULL;
+    const struct image *im = &is->images[b - is->pub.blocks];
+    return (len <= im->gpa + im->size - gpa) ? im : NULL;
 }
 
 static const uint8_t *image_map(struct gm_source *s, uint64_t gpa, size_t n_pages)
@@ -89,7 +82,7 @@ static void image_unmap(struct gm_source *s, uint64_t gpa, size_t n_pages)
 }
 
 static gboolean image_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                           uint8_t *buf, uint8_t *absent, GError **err)
+                           uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     const struct image *im = find_image((struct image_source *)s, gpa, n_pages);
     if (!im) {
@@ -113,8 +106,8 @@ static gboolean image_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
         off += n;
         len -= (size_t)n;
     }
-    if (absent)
-        memset(absent, 0, n_pages);
+    if (state)
+        gm_page_state_fill(state, n_pages, GM_PAGE_READ);
     return TRUE;
 }
 

@@ -32,7 +32,6 @@ struct qemu_source {
     struct gm_source base; /* first: the ops get a struct gm_source * */
     pid_t pid;
     struct qblock *qb;     /* parallel to base.blocks */
-    size_t n_file_backed;
     int pagemap_fd;        /* /proc/PID/pagemap, or -1 */
     struct gm_zero_pfns zero_pfns;
 };
@@ -40,24 +39,11 @@ struct qemu_source {
 /* Pages per read() consulted in the pagemap at once (stack arrays). */
 #define SPARSE_CHUNK 256u
 
-static const struct gm_source_ops qemu_ops;
-
-static size_t block_index(const struct gm_source *s, uint64_t gpa)
+gboolean gm_qemu_alive(pid_t pid)
 {
-    size_t lo = 0, hi = s->n_blocks;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (s->blocks[mid].gpa <= gpa)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static gboolean qemu_alive(pid_t pid)
-{
-    return kill(pid, 0) == 0 || errno == EPERM;
+    /* EPERM: the process exists, we just may not signal it (another user's
+     * QEMU when we lack CAP_KILL). */
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 static void set_read_error(GError **err, pid_t pid, int e, uint64_t gpa)
@@ -65,7 +51,7 @@ static void set_read_error(GError **err, pid_t pid, int e, uint64_t gpa)
     if (e == EPERM || e == EACCES)
         g_set_error(err, HV_ERROR, HV_ERROR_PERMISSION,
                     "reading QEMU's memory needs root or CAP_SYS_PTRACE (pid %d)", (int)pid);
-    else if (e == ESRCH || !qemu_alive(pid))
+    else if (e == ESRCH || !gm_qemu_alive(pid))
         g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
                     "QEMU (pid %d) exited during the dump", (int)pid);
     else
@@ -83,7 +69,7 @@ static gboolean read_range(struct qemu_source *q, uint64_t hva, uint64_t gpa, ui
  * paused cannot populate a page between the pagemap read and the copy; a
  * --live dump is not consistent anyway. */
 static gboolean read_sparse(struct qemu_source *q, uint64_t hva, uint64_t gpa, size_t n_pages,
-                            uint8_t *buf, uint8_t *absent, GError **err)
+                            uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     const size_t ps = q->base.page_size;
     uint8_t populated[SPARSE_CHUNK];
@@ -98,7 +84,7 @@ static gboolean read_sparse(struct qemu_source *q, uint64_t hva, uint64_t gpa, s
         int n_iov = 0;
         size_t want = 0;
         for (size_t i = 0; i < n; i++) {
-            absent[done + i] = populated[i] ? GM_PAGE_READ : GM_PAGE_ZERO;
+            state[done + i] = populated[i] ? GM_PAGE_READ : GM_PAGE_ZERO;
             if (!populated[i])
                 continue;
             if (i > 0 && populated[i - 1]) {
@@ -154,12 +140,12 @@ static gboolean pread_all(int fd, uint8_t *buf, uint64_t pos, uint64_t end, uint
 
 /* Reads pages from the block's shared backing file.  Pages in a hole of
  * the file (never written: SEEK_DATA/SEEK_HOLE) are GM_PAGE_ZERO, or zeroed
- * in buf when the caller has no absent map, and never read: a read fault
+ * in buf when the caller has no state[] array, and never read: a read fault
  * on a tmpfs or memfd hole, through any mapping, allocates the page, so a
  * dump would otherwise grow a 100 MiB-used guest's file to its full size. */
 static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64_t gpa,
-                          uint64_t off, size_t n_pages, uint8_t *buf, uint8_t *absent,
-                          GError **err)
+                          uint64_t off, size_t n_pages, uint8_t *buf,
+                          enum gm_page_state *state, GError **err)
 {
     const uint64_t ps = q->base.page_size;
     const uint64_t start = qb->file_off + off, end = start + n_pages * ps;
@@ -181,8 +167,8 @@ static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64
         if (hole_page <= data_page && data_page < n_pages)
             hole_page = data_page + 1;
         for (; page < data_page; page++) {
-            if (absent)
-                absent[page] = GM_PAGE_ZERO;
+            if (state)
+                state[page] = GM_PAGE_ZERO;
             else
                 memset(buf + page * ps, 0, ps);
         }
@@ -197,25 +183,25 @@ static gboolean read_file(struct qemu_source *q, const struct qblock *qb, uint64
 }
 
 static gboolean qemu_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                          uint8_t *buf, uint8_t *absent, GError **err)
+                          uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     struct qemu_source *q = (struct qemu_source *)s;
-    size_t bi = block_index(s, gpa);
-    const struct gm_block *b = &s->blocks[bi];
+    const struct gm_block *b = gm_source_block_at(s, gpa);
     size_t len = n_pages * s->page_size;
 
-    if (absent)
-        memset(absent, 0, n_pages);
-    if (gpa < b->gpa || gpa - b->gpa + len > b->size) {
+    if (state)
+        gm_page_state_fill(state, n_pages, GM_PAGE_READ);
+    if (!b || gpa - b->gpa + len > b->size) {
         hv_error_internal(err,
                     "read of %zu pages at 0x%" PRIx64 " is outside one RAM block", n_pages, gpa);
         return FALSE;
     }
+    size_t bi = (size_t)(b - s->blocks);
     uint64_t off = gpa - b->gpa;
     if (q->qb[bi].file_fd >= 0)
-        return read_file(q, &q->qb[bi], gpa, off, n_pages, buf, absent, err);
-    if (absent && q->qb[bi].anon && q->pagemap_fd >= 0)
-        return read_sparse(q, q->qb[bi].hva + off, gpa, n_pages, buf, absent, err);
+        return read_file(q, &q->qb[bi], gpa, off, n_pages, buf, state, err);
+    if (state && q->qb[bi].anon && q->pagemap_fd >= 0)
+        return read_sparse(q, q->qb[bi].hva + off, gpa, n_pages, buf, state, err);
     return read_range(q, q->qb[bi].hva + off, gpa, buf, len, err);
 }
 
@@ -238,7 +224,7 @@ static gboolean read_range(struct qemu_source *q, uint64_t hva, uint64_t gpa, ui
         }
         if (r == 0) {
             /* Nothing readable there any more: QEMU is going away. */
-            set_read_error(err, q->pid, qemu_alive(q->pid) ? EFAULT : ESRCH, gpa + done);
+            set_read_error(err, q->pid, gm_qemu_alive(q->pid) ? EFAULT : ESRCH, gpa + done);
             return FALSE;
         }
         done += (size_t)r;
@@ -379,9 +365,7 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
         char *file = NULL;
         q->qb[n].file_fd = open_backing(pid, q->qb[n].hva, end - start, &q->qb[n].file_off,
                                         &file);
-        if (q->qb[n].file_fd >= 0)
-            q->n_file_backed++;
-        else if (q->pagemap_fd >= 0)
+        if (q->qb[n].file_fd < 0 && q->pagemap_fd >= 0)
             q->qb[n].anon = gm_pagemap_range_is_anon_private(pid, q->qb[n].hva, end - start);
         /* G_MESSAGES_DEBUG=all shows why a dump is as fast as it is. */
         g_debug("guest RAM 0x%" PRIx64 "-0x%" PRIx64 ": %s%s", start, end - 1,
@@ -417,14 +401,4 @@ GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err)
     GArray *cpus = hmp_parse_registers_x86_64(text, err);
     g_free(text);
     return cpus;
-}
-
-pid_t gm_source_qemu_pid(const struct gm_source *s)
-{
-    return s && s->ops == &qemu_ops ? ((const struct qemu_source *)s)->pid : -1;
-}
-
-size_t gm_source_qemu_n_file_backed(const struct gm_source *s)
-{
-    return s && s->ops == &qemu_ops ? ((const struct qemu_source *)s)->n_file_backed : 0;
 }

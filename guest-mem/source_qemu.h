@@ -15,13 +15,12 @@
  * the call.  Reading needs root or CAP_SYS_PTRACE over QEMU. */
 struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size,
                                       GError **err);
-/* The vCPU states (struct hv_cpu_x86_64, by vCPU index) from
+/* The vCPU states (struct hv_cpu_state, by vCPU index) from
  * `info registers -a`; read them while the guest is paused. */
 GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err);
 
-/* QEMU's pid (for messages), or -1 when s is not a QEMU source. */
-pid_t gm_source_qemu_pid(const struct gm_source *s);
-/* RAM blocks read from a shared backing file. */
-size_t gm_source_qemu_n_file_backed(const struct gm_source *s);
+/* Whether the QEMU process pid still exists (FALSE for pid <= 0).  Tells
+ * a read error or a resume that cannot reach QEMU from QEMU being gone. */
+gboolean gm_qemu_alive(pid_t pid);
 
 #endif

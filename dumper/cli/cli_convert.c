@@ -8,6 +8,7 @@
 #include "dumper/engine/signals.h"
 #include "dumper/engine/source_vmcore.h"
 #include "common/hv_error.h"
+#include "common/page.h"
 #include "guest-mem/source.h"
 
 #include <signal.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 
 #define CMD "convert"
-#define IMAGE_PAGE_SIZE 4096
 
 /* A FILE@GPA spec when FILE exists; also when the whole argument is no file
  * but has an '@' (so that the image opener reports the missing FILE). */
@@ -48,7 +48,7 @@ static void warn(const char *what)
  * user's), utsname, phys_base and the ELF addresses in it. */
 static gboolean open_images(char **specs, int n, struct convert_input *in, GError **err)
 {
-    in->src = gm_source_image_open((const char *const *)specs, (size_t)n, IMAGE_PAGE_SIZE, err);
+    in->src = gm_source_image_open((const char *const *)specs, (size_t)n, HV_PAGE_SIZE, err);
     if (!in->src)
         return FALSE;
     if (!hv_guest_meta_fill(&in->gm, in->src, in->vmcoreinfo, err))
@@ -118,7 +118,7 @@ static gboolean check_inputs(char **args, int n, gboolean *images_out, GError **
 static gboolean open_inputs(char **args, int n, gboolean images, const char *vmcoreinfo_file,
                             struct convert_input *in, GError **err)
 {
-    hv_guest_meta_init(&in->gm, IMAGE_PAGE_SIZE);
+    hv_guest_meta_init(&in->gm, HV_PAGE_SIZE);
     if (vmcoreinfo_file) {
         gsize len = 0;
         char *text = NULL;

@@ -12,6 +12,7 @@
 #include "dumper/engine/pause.h"
 #include "dumper/engine/signals.h"
 #include "common/hv_error.h"
+#include "common/page.h"
 #include "guest-mem/qmp.h"
 #include "guest-mem/source_qemu.h"
 
@@ -19,7 +20,6 @@
 #include <string.h>
 
 #define CMD "dump"
-#define X86_64_PAGE_SIZE 4096
 
 struct dump_args {
     const char *qmp_path;
@@ -85,7 +85,7 @@ static gboolean prepare(struct dump_state *st, const struct dump_args *a, GError
     if (!st->qmp)
         return FALSE;
     /* Opening probes a read, so a missing privilege shows up now. */
-    st->src = gm_source_qemu_open(qmp_monitor(st->qmp), X86_64_PAGE_SIZE, err);
+    st->src = gm_source_qemu_open(qmp_monitor(st->qmp), HV_PAGE_SIZE, err);
     return st->src != NULL;
 }
 
@@ -103,7 +103,7 @@ static gboolean collect_meta(struct dump_state *st, const struct dump_args *a,
         return FALSE;
     if (st->gm.warning)
         hv_cli_error(CMD, "warning: %s", st->gm.warning);
-    hv_guest_meta_set_cpus(&st->gm, (const struct hv_cpu_x86_64 *)(void *)st->cpus->data,
+    hv_guest_meta_set_cpus(&st->gm, (const struct hv_cpu_state *)(void *)st->cpus->data,
                            st->cpus->len);
     st->gm.meta.timestamp_sec = now / G_USEC_PER_SEC;
     st->gm.meta.timestamp_usec = now % G_USEC_PER_SEC;

@@ -16,7 +16,7 @@
 
 struct info_facts {
     const char *path;
-    const struct hv_dump_info *di;
+    const struct hv_vmcore_facts *di;
     size_t n_ranges;
     uint64_t zero_pages;
     char *osrelease, *pagesize, *crashtime; /* from VMCOREINFO, or NULL */
@@ -38,9 +38,9 @@ static const char *compression_name(uint32_t bits)
     return "none";
 }
 
-static gboolean count_zero_pages(struct hv_dump *d, struct info_facts *f, GError **err)
+static gboolean count_zero_pages(struct hv_vmcore *d, struct info_facts *f, GError **err)
 {
-    const struct hv_range *r = hv_dump_ranges(d, &f->n_ranges);
+    const struct hv_range *r = hv_vmcore_ranges(d, &f->n_ranges);
     const uint64_t ps = f->di->page_size;
     uint64_t *buf = g_malloc(ps);
     gboolean ok = TRUE;
@@ -50,13 +50,13 @@ static gboolean count_zero_pages(struct hv_dump *d, struct info_facts *f, GError
         for (uint64_t pfn = r[i].start / ps; pfn < end; pfn++) {
             /* Pages no file data backs are zero by definition: count them
              * without reading (a damaged p_memsz can make terabytes). */
-            uint64_t next = MIN(hv_dump_next_data_pfn(d, pfn), end);
+            uint64_t next = MIN(hv_vmcore_next_data_pfn(d, pfn), end);
             if (next > pfn) {
                 f->zero_pages += next - pfn;
                 pfn = next - 1;
                 continue;
             }
-            enum hv_read_status st = hv_dump_read_page(d, pfn, buf, err);
+            enum hv_read_status st = hv_vmcore_read_page(d, pfn, buf, err);
             if (st == HV_READ_ERROR) {
                 ok = FALSE;
                 break;
@@ -93,7 +93,7 @@ static void json_int(JsonBuilder *b, const char *member, gint64 v)
 
 static void print_json(const struct info_facts *f)
 {
-    const struct hv_dump_info *di = f->di;
+    const struct hv_vmcore_facts *di = f->di;
     g_autoptr(JsonBuilder) b = json_builder_new();
 
     json_builder_begin_object(b);
@@ -181,7 +181,7 @@ static void print_json(const struct info_facts *f)
 
 static void print_text(const struct info_facts *f)
 {
-    const struct hv_dump_info *di = f->di;
+    const struct hv_vmcore_facts *di = f->di;
 
     printf(ROW "%s\n", "file:", f->path);
     if (di->format == HV_FORMAT_KDUMP)
@@ -245,12 +245,12 @@ int hv_cli_info(int argc, char **argv)
         return HV_EXIT_USAGE;
     }
     struct info_facts f = { .path = argv[1] };
-    struct hv_dump *d = hv_dump_open(f.path, &err);
+    struct hv_vmcore *d = hv_vmcore_open(f.path, &err);
     if (!d) {
         hv_cli_error("info", "%s: %s", f.path, err->message);
         return HV_EXIT_FAILURE;
     }
-    f.di = hv_dump_info(d);
+    f.di = hv_vmcore_facts(d);
     int rc = HV_EXIT_OK;
     if (!count_zero_pages(d, &f, &err)) {
         hv_cli_error("info", "%s: %s", f.path, err->message);
@@ -269,6 +269,6 @@ int hv_cli_info(int argc, char **argv)
     g_free(f.osrelease);
     g_free(f.pagesize);
     g_free(f.crashtime);
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     return rc;
 }

@@ -29,13 +29,13 @@ int hv_cli_verify(int argc, char **argv)
         return HV_EXIT_USAGE;
     }
     const char *path = argv[1];
-    struct hv_dump *d = hv_dump_open(path, &err);
-    if (!d || !hv_dump_verify(d, remember_done, &checked, &err)) {
+    struct hv_vmcore *d = hv_vmcore_open(path, &err);
+    if (!d || !hv_vmcore_verify(d, remember_done, &checked, &err)) {
         hv_cli_error("verify", "%s: %s", path, err->message);
-        hv_dump_close(d);
+        hv_vmcore_close(d);
         return HV_EXIT_FAILURE;
     }
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     printf("%s: OK (%" G_GUINT64_FORMAT " pages checked)\n", path, checked);
     return HV_EXIT_OK;
 }

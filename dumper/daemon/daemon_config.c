@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Loading hvdumpd's INI file (see daemon_config.h) and the small parsers
+ * behind it (sizes, after=, a format's file extension).
+ * Unknown groups and keys are errors rather than ignored: a misspelt
+ * max-bytes= would otherwise silently leave the spool unbounded. */
 #include "dumper/daemon/daemon_config.h"
 
 #include <errno.h>

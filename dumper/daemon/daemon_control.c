@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control socket (see daemon_control.h): request lines to reply lines,
+ * kept free of I/O so the unit tests can drive it, then the GSocketService
+ * that reads them.  Peers are checked with SO_PEERCRED plus their
+ * supplementary groups from /proc, since the socket's group is what grants
+ * access and SO_PEERCRED carries only the primary gid. */
 #include "dumper/daemon/daemon_control.h"
 
 #include <errno.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* libvirt's event loop on a thread of its own, handing domain crashes and
+ * connection loss to the GLib main context (see daemon_events.h).  libvirt
+ * calls back on its thread, while the daemon's state lives on the main
+ * loop: the callbacks only queue work there. */
 #include "dumper/daemon/daemon_events.h"
 
 #include <stdlib.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hvdumpd's dump jobs (see daemon_jobs.h): a worker thread per dump runs
+ * the dump, writes the sidecar and applies after=; the job table lives on
+ * the main loop, which a worker reaches only through a queued callback
+ * (pruning goes through the shared struct hvd_spool_room).  The last
+ * MAX_FINISHED finished jobs are kept for query-dumps. */
 #include "dumper/daemon/daemon_jobs.h"
 
 #include <stdlib.h>
@@ -9,6 +14,7 @@
 #include "dumper/daemon/daemon_sidecar.h"
 #include "dumper/libvirt/libvirt_conn.h"
 #include "dumper/daemon/daemon_spool.h"
+#include "dumper/engine/output.h"
 #include "common/hv_error.h"
 
 #define MAX_FINISHED 64
@@ -370,7 +376,7 @@ static uint64_t progress_of(const struct job *jb)
     struct stat st;
     if (jb->state != JOB_RUNNING)
         return jb->dump_bytes;
-    g_autofree char *partial = g_strconcat(jb->path, ".partial", NULL);
+    g_autofree char *partial = hv_output_partial_path(jb->path);
     if (stat(partial, &st) == 0 || stat(jb->path, &st) == 0)
         return (uint64_t)st.st_size;
     return 0;

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Writing the JSON sidecar of a dump (see daemon_sidecar.h) and the facts
+ * it carries from outside the dump: the dump's SHA-256, and the panic
+ * message scraped from the console log file named in the domain XML. */
 #include "dumper/daemon/daemon_sidecar.h"
 
 #include <errno.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The spool on disk (see daemon_spool.h): listing dumps, retention (keep=,
+ * max-bytes=, min-free=), resolving client paths inside the spool, naming
+ * new dumps.  Only *.elf and *.kdump with their sidecars are ever removed:
+ * anything else in the spool, a .partial included, is not ours to prune. */
 #include "dumper/daemon/daemon_spool.h"
 #include "dumper/daemon/daemon_sidecar.h"
 

@@ -16,7 +16,7 @@
 void hv_guest_meta_init(struct hv_guest_meta *gm, uint32_t page_size)
 {
     memset(gm, 0, sizeof *gm);
-    gm->cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_x86_64));
+    gm->cpus = g_array_new(FALSE, TRUE, sizeof(struct hv_cpu_state));
     gm->meta.page_size = page_size;
 }
 
@@ -148,12 +148,12 @@ gboolean hv_guest_meta_fill(struct hv_guest_meta *gm, struct gm_source *src,
 }
 
 void hv_guest_meta_set_cpus(struct hv_guest_meta *gm,
-                            const struct hv_cpu_x86_64 *cpus, size_t n)
+                            const struct hv_cpu_state *cpus, size_t n)
 {
     g_array_set_size(gm->cpus, 0);
     if (n)
         g_array_append_vals(gm->cpus, cpus, (guint)n);
-    gm->meta.cpus = n ? &g_array_index(gm->cpus, struct hv_cpu_x86_64, 0) : NULL;
+    gm->meta.cpus = n ? &g_array_index(gm->cpus, struct hv_cpu_state, 0) : NULL;
     gm->meta.n_cpus = n;
 }
 

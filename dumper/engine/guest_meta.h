@@ -12,7 +12,7 @@
 struct hv_guest_meta {
     struct hv_dump_meta meta;  /* points into the members below */
     GBytes *vmcoreinfo;        /* VMCOREINFO text or NULL */
-    GArray *cpus;              /* struct hv_cpu_x86_64; may be empty */
+    GArray *cpus;              /* struct hv_cpu_state; may be empty */
     char *warning;             /* set when something could not be found */
 };
 
@@ -24,7 +24,7 @@ gboolean hv_guest_meta_fill(struct hv_guest_meta *gm, struct gm_source *src,
                             GBytes *vmcoreinfo, GError **err);
 /* Copies cpus into gm->cpus and points meta at them. */
 void hv_guest_meta_set_cpus(struct hv_guest_meta *gm,
-                            const struct hv_cpu_x86_64 *cpus, size_t n);
+                            const struct hv_cpu_state *cpus, size_t n);
 void hv_guest_meta_clear(struct hv_guest_meta *gm);
 
 #endif

@@ -95,13 +95,10 @@ static gboolean fetch_raw(void *ud, uint64_t ref, uint8_t *dst, size_t len, GErr
     struct gm_source *src = ud;
     uint64_t gpa = hv_raw_page_gpa(ref);
     size_t ps = src->page_size;
-    uint8_t state[256];
+    enum gm_page_state state[256];
 
     while (len >= ps) {
-        const struct gm_block *b = NULL;
-        for (size_t i = 0; i < src->n_blocks && !b; i++)
-            if (gpa >= src->blocks[i].gpa && gpa - src->blocks[i].gpa < src->blocks[i].size)
-                b = &src->blocks[i];
+        const struct gm_block *b = gm_source_block_at(src, gpa);
         if (!b) {
             hv_error_internal(err,
                         "raw page at 0x%" G_GINT64_MODIFIER "x is in no block",
@@ -202,7 +199,7 @@ gboolean hv_job_run(struct gm_source *src, const struct hv_dump_meta *meta,
     /* kdump describes the kernel's memory map only: non-RAM blocks above it
      * (BIOS ROM, VRAM) would give a max_mapnr makedumpfile misreads. */
     if (j.wops->ram_only && meta->kernel_end_pfn) {
-        j.clipped = hv_source_clip_new(src, meta->kernel_end_pfn * (uint64_t)src->page_size);
+        j.clipped = hv_clipped_source_new(src, meta->kernel_end_pfn * (uint64_t)src->page_size);
         if (j.clipped)
             src = j.clipped;
     }

@@ -27,7 +27,7 @@ struct slot {
     gboolean mapped;        /* pages come from src map(), not from in */
     uint8_t *in;            /* batch_pages * page_size, for read() */
     uint8_t *out;           /* batch_pages * out_stride, compressed pages */
-    uint8_t *absent;        /* batch_pages */
+    enum gm_page_state *page_state; /* batch_pages */
     struct hv_page_out *pages;
 };
 
@@ -125,15 +125,15 @@ static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_page_com
 {
     struct gm_source *src = p->src;
     gboolean serial = !src->ops->thread_safe;
-    gboolean have_absent = FALSE, ok = TRUE;
+    gboolean have_page_state = FALSE, ok = TRUE;
     if (serial)
         g_mutex_lock(&p->read_lock);
     const uint8_t *data = src->ops->map ? src->ops->map(src, s->gpa, s->n) : NULL;
     s->mapped = data != NULL;
     if (!data) {
-        ok = src->ops->read(src, s->gpa, s->n, s->in, s->absent, err);
+        ok = src->ops->read(src, s->gpa, s->n, s->in, s->page_state, err);
         data = s->in;
-        have_absent = TRUE;
+        have_page_state = TRUE;
     }
     if (serial)
         g_mutex_unlock(&p->read_lock);
@@ -153,7 +153,7 @@ static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_page_com
         po->flags = 0;
         po->kind = HV_PAGE_DATA;
         po->ref = p->cfg->raw_refs ? hv_raw_page_ref(s->gpa + (uint64_t)i * p->page_size) : 0;
-        if (have_absent && s->absent[i] == GM_PAGE_ABSENT) {
+        if (have_page_state && s->page_state[i] == GM_PAGE_ABSENT) {
             po->kind = HV_PAGE_ABSENT;
             po->data = NULL;
             po->size = 0;
@@ -161,7 +161,7 @@ static gboolean fill_slot(struct pipeline *p, struct slot *s, struct hv_page_com
         }
         /* Known zero without being read (never-populated guest RAM): the
          * buffer holds garbage, so this is a zero page for every format. */
-        if ((have_absent && s->absent[i] == GM_PAGE_ZERO) ||
+        if ((have_page_state && s->page_state[i] == GM_PAGE_ZERO) ||
             (p->cfg->detect_zero && page_is_zero(page, p->page_size))) {
             po->kind = HV_PAGE_ZERO;
             po->data = NULL;
@@ -314,7 +314,7 @@ static void slots_alloc(struct pipeline *p)
         struct slot *s = &p->slots[i];
         s->in = g_malloc((gsize)p->batch_pages * p->page_size);
         s->out = p->out_stride ? g_malloc((gsize)p->batch_pages * p->out_stride) : NULL;
-        s->absent = g_malloc0(p->batch_pages);
+        s->page_state = g_new0(enum gm_page_state, p->batch_pages);
         s->pages = g_new0(struct hv_page_out, p->batch_pages);
     }
 }
@@ -324,7 +324,7 @@ static void slots_free(struct pipeline *p)
     for (size_t i = 0; i < p->n_slots; i++) {
         g_free(p->slots[i].in);
         g_free(p->slots[i].out);
-        g_free(p->slots[i].absent);
+        g_free(p->slots[i].page_state);
         g_free(p->slots[i].pages);
     }
     g_free(p->slots);

@@ -17,10 +17,10 @@ static struct gm_source *inner_of(struct gm_source *s)
 }
 
 static gboolean clip_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                          uint8_t *buf, uint8_t *absent, GError **err)
+                          uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     struct gm_source *in = inner_of(s);
-    return in->ops->read(in, gpa, n_pages, buf, absent, err);
+    return in->ops->read(in, gpa, n_pages, buf, state, err);
 }
 
 static const uint8_t *clip_map(struct gm_source *s, uint64_t gpa, size_t n_pages)
@@ -42,7 +42,7 @@ static void clip_close(struct gm_source *s)
     g_free(s);
 }
 
-struct gm_source *hv_source_clip_new(struct gm_source *inner, uint64_t end)
+struct gm_source *hv_clipped_source_new(struct gm_source *inner, uint64_t end)
 {
     const uint64_t ps = inner->page_size;
     size_t n = 0;

@@ -17,6 +17,6 @@
  * block: not a limit worth trusting).  end is rounded up to a page.  The
  * view does not own inner; closing it (gm_source_close) frees only the
  * view, and inner must outlive it. */
-struct gm_source *hv_source_clip_new(struct gm_source *inner, uint64_t end);
+struct gm_source *hv_clipped_source_new(struct gm_source *inner, uint64_t end);
 
 #endif

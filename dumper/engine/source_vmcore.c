@@ -8,20 +8,20 @@
 
 struct vmcore_source {
     struct gm_source pub;
-    struct hv_dump *dump;
+    struct hv_vmcore *dump;
 };
 
 static gboolean vmcore_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                            uint8_t *buf, uint8_t *absent, GError **err)
+                            uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     struct vmcore_source *vs = (struct vmcore_source *)s;
     uint64_t pfn = gpa / s->page_size;
     for (size_t i = 0; i < n_pages; i++) {
-        enum hv_read_status st = hv_dump_read_page(vs->dump, pfn + i, buf + i * s->page_size, err);
+        enum hv_read_status st = hv_vmcore_read_page(vs->dump, pfn + i, buf + i * s->page_size, err);
         if (st == HV_READ_ERROR)
             return FALSE;
-        if (absent)
-            absent[i] = st == HV_READ_ABSENT;
+        if (state)
+            state[i] = st == HV_READ_ABSENT ? GM_PAGE_ABSENT : GM_PAGE_READ;
     }
     return TRUE;
 }
@@ -29,7 +29,7 @@ static gboolean vmcore_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
 static void vmcore_close(struct gm_source *s)
 {
     struct vmcore_source *vs = (struct vmcore_source *)s;
-    hv_dump_close(vs->dump);
+    hv_vmcore_close(vs->dump);
     g_free(vs->pub.blocks);
     g_free(vs);
 }
@@ -44,15 +44,15 @@ static const struct gm_source_ops vmcore_ops = {
 
 struct gm_source *hv_source_vmcore_open(const char *path, GError **err)
 {
-    struct hv_dump *d = hv_dump_open(path, err);
+    struct hv_vmcore *d = hv_vmcore_open(path, err);
     if (!d)
         return NULL;
-    const struct hv_dump_info *info = hv_dump_info(d);
+    const struct hv_vmcore_facts *info = hv_vmcore_facts(d);
     size_t n = 0;
-    const struct hv_range *r = hv_dump_ranges(d, &n);
+    const struct hv_range *r = hv_vmcore_ranges(d, &n);
     if (info->page_size == 0 || n == 0) {
         g_set_error(err, HV_ERROR, HV_ERROR_CORRUPT, "%s: describes no memory", path);
-        hv_dump_close(d);
+        hv_vmcore_close(d);
         return NULL;
     }
     struct vmcore_source *vs = g_new0(struct vmcore_source, 1);
@@ -68,14 +68,14 @@ struct gm_source *hv_source_vmcore_open(const char *path, GError **err)
     return &vs->pub;
 }
 
-struct hv_dump *hv_source_vmcore_dump(struct gm_source *s)
+struct hv_vmcore *hv_source_vmcore_dump(struct gm_source *s)
 {
     return ((struct vmcore_source *)s)->dump;
 }
 
 void hv_source_vmcore_meta(struct gm_source *s, struct hv_dump_meta *meta)
 {
-    const struct hv_dump_info *info = hv_dump_info(hv_source_vmcore_dump(s));
+    const struct hv_vmcore_facts *info = hv_vmcore_facts(hv_source_vmcore_dump(s));
     memset(meta, 0, sizeof(*meta));
     meta->page_size = info->page_size;
     meta->vmcoreinfo = info->vmcoreinfo;

@@ -14,7 +14,7 @@
  * Not thread safe (the pipeline serializes reads). */
 struct gm_source *hv_source_vmcore_open(const char *path, GError **err);
 /* The open dump, owned by the source. */
-struct hv_dump *hv_source_vmcore_dump(struct gm_source *s);
+struct hv_vmcore *hv_source_vmcore_dump(struct gm_source *s);
 /* Carries the dump's metadata over: VMCOREINFO, CPUs, utsname, timestamp,
  * phys_base, and its dump_level when it left pages out.  Pointers in meta
  * stay valid until the source is closed. */

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Connecting to libvirt and looking up the domain to dump (see
+ * libvirt_conn.h).  libvirt's own error printing is switched off so that
+ * every failure reaches the user once, as a one-line GError. */
 #include "dumper/libvirt/libvirt_conn.h"
 
 #include <stdlib.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Dumping a libvirt domain (see libvirt_dump.h): discovery before the guest
+ * is touched, the guardian armed before it is paused, and the guest resumed
+ * as soon as its memory has been read, before the output is finished. */
 #include "dumper/libvirt/libvirt_dump.h"
 
 #include <string.h>
@@ -8,11 +11,9 @@
 #include "dumper/libvirt/libvirt_conn.h"
 #include "dumper/libvirt/libvirt_monitor.h"
 #include "common/hv_error.h"
+#include "common/page.h"
 #include "formats/vmcoreinfo.h"
 #include "guest-mem/source_qemu.h"
-
-/* x86_64 guests only, for now (as `hvdump dump --qmp`). */
-#define X86_64_PAGE_SIZE 4096
 
 gboolean hv_libvirt_target_open(struct hv_libvirt_target *t, const char *uri,
                                 const char *domain, GError **err)
@@ -145,7 +146,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
         goto out;
     /* Discovery first: it does not change the guest, and a missing
      * privilege shows up before the guest is stopped. */
-    src = gm_source_qemu_open(t.mon, X86_64_PAGE_SIZE, err);
+    src = gm_source_qemu_open(t.mon, HV_PAGE_SIZE, err);
     if (!src)
         goto out;
     for (size_t i = 0; i < src->n_blocks; i++)
@@ -172,7 +173,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
     have_meta = TRUE;
     if (!hv_guest_meta_fill(&gm, src, NULL, err))
         goto out;
-    hv_guest_meta_set_cpus(&gm, (const struct hv_cpu_x86_64 *)(void *)cpus->data, cpus->len);
+    hv_guest_meta_set_cpus(&gm, (const struct hv_cpu_state *)(void *)cpus->data, cpus->len);
     gm.meta.live = opts->live;
     gm.meta.timestamp_sec = now / G_USEC_PER_SEC;
     gm.meta.timestamp_usec = now % G_USEC_PER_SEC;

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* struct gm_monitor over libvirt (see libvirt_monitor.h): QMP and HMP go
+ * through virDomainQemuMonitorCommand, since libvirt holds QEMU's only
+ * monitor connection.  libvirt's API gives neither QEMU's pid nor its
+ * monitor socket, so both are found on the host: libvirt's pid file or
+ * /proc, checked against the domain's UUID on QEMU's command line. */
 #include "dumper/libvirt/libvirt_monitor.h"
 
 #include <errno.h>

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Pausing a domain through libvirt and resuming it (see libvirt_pause.h).
+ * Resuming must not give up easily: when libvirtd is gone or restarting it
+ * retries over a new connection and, once no libvirt daemon is left, sends
+ * "cont" on QEMU's own monitor socket, until QEMU is gone or a deadline
+ * passes. */
 #include "dumper/libvirt/libvirt_pause.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -11,6 +15,7 @@
 #include "dumper/libvirt/libvirt_monitor.h"
 #include "common/hv_error.h"
 #include "guest-mem/qmp.h"
+#include "guest-mem/source_qemu.h"
 
 #define RETRY_MS 500
 #define QMP_TIMEOUT_MS 1000
@@ -180,11 +185,6 @@ static enum attempt resume_via_qmp(pid_t pid, char **why)
     return r;
 }
 
-static gboolean qemu_alive(pid_t pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 static gboolean resume_the_hard_way(struct hv_libvirt_pause *p, char **why, GError **err)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
@@ -206,7 +206,7 @@ static gboolean resume_the_hard_way(struct hv_libvirt_pause *p, char **why, GErr
             p->resumed_via_qemu = TRUE;
             return TRUE;
         }
-        if (!qemu_alive(pid))
+        if (!gm_qemu_alive(pid))
             return TRUE;
         if (g_get_monotonic_time() >= deadline)
             break;

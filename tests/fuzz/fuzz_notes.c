@@ -10,8 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *blob = fuzz_copy(data, size);
     struct hv_note_iter it;
-    struct hv_note n;
-    struct hv_cpu_x86_64 cpu;
+    struct hv_blob_note n;
+    struct hv_cpu_state cpu;
     GError *err = NULL;
     int r;
 
@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while ((r = hv_note_iter_next(&it, &n, &err)) == 1) {
         if (n.desc_len > size || n.name_len > size)
             abort();
-        hv_notes_parse_prstatus(n.desc, n.desc_len, &cpu);
-        hv_notes_parse_qemu_cpu(n.desc, n.desc_len, &cpu);
+        hv_notes_parse_prstatus_x86_64(n.desc, n.desc_len, &cpu);
+        hv_notes_parse_qemu_cpu_x86_64(n.desc, n.desc_len, &cpu);
         hv_note_is(&n, "CORE", HV_NT_PRSTATUS);
     }
     if (r < 0)
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < info.vmcoreinfo_len; i++)
             sink ^= info.vmcoreinfo[i];
         for (size_t i = 0; i < info.n_cpus; i++)
-            sink ^= (uint8_t)info.cpus[i].rip;
+            sink ^= (uint8_t)info.cpus[i].u.x86_64.rip;
         if (info.producer)
             sink ^= (uint8_t)strlen(info.producer);
         (void)sink;

@@ -12,16 +12,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Pages of the ranges hv_dump_verify() would read, counted up to just past
+/* Pages of the ranges hv_vmcore_verify() would read, counted up to just past
  * MAX_PAGES. */
-static uint64_t data_pages(struct hv_dump *d, const struct hv_range *r, size_t n,
+static uint64_t data_pages(struct hv_vmcore *d, const struct hv_range *r, size_t n,
                            uint32_t ps)
 {
     uint64_t count = 0;
     for (size_t i = 0; i < n && count <= MAX_PAGES; i++) {
         uint64_t end = (r[i].start + r[i].size) / ps;
         for (uint64_t pfn = r[i].start / ps; pfn < end && count <= MAX_PAGES; pfn++) {
-            pfn = hv_dump_next_data_pfn(d, pfn);
+            pfn = hv_vmcore_next_data_pfn(d, pfn);
             if (pfn >= end)
                 break;
             count++;
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_temp_file(data, size);
     GError *err = NULL;
-    struct hv_dump *d = hv_dump_open(path, &err);
+    struct hv_vmcore *d = hv_vmcore_open(path, &err);
 
     if (!d) {
         if (!err || !err->message)
@@ -42,9 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_error_free(err);
         return 0;
     }
-    const struct hv_dump_info *info = hv_dump_info(d);
+    const struct hv_vmcore_facts *info = hv_vmcore_facts(d);
     size_t n_ranges;
-    const struct hv_range *ranges = hv_dump_ranges(d, &n_ranges);
+    const struct hv_range *ranges = hv_vmcore_ranges(d, &n_ranges);
 
     /* Touch everything info points at, so ASan sees stale pointers. */
     volatile uint8_t sink = 0;
@@ -54,13 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < info->vmcoreinfo_len; i++)
         sink ^= info->vmcoreinfo[i];
     for (size_t i = 0; i < info->n_cpus; i++)
-        sink ^= (uint8_t)info->cpus[i].rip;
+        sink ^= (uint8_t)info->cpus[i].u.x86_64.rip;
     if (info->producer)
         sink ^= (uint8_t)strlen(info->producer);
     (void)sink;
 
     if (info->page_size == 0 || info->page_size > MAX_PAGE_SIZE) {
-        hv_dump_close(d);
+        hv_vmcore_close(d);
         return 0;
     }
     uint8_t *buf = g_malloc(info->page_size);
@@ -69,23 +69,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint64_t first = ranges[r].start / info->page_size;
         uint64_t end = (ranges[r].start + ranges[r].size) / info->page_size;
         for (uint64_t pfn = first; pfn < end && budget > 0; pfn++, budget--) {
-            if (hv_dump_read_page(d, pfn, buf, &err) == HV_READ_ERROR)
+            if (hv_vmcore_read_page(d, pfn, buf, &err) == HV_READ_ERROR)
                 g_clear_error(&err);
         }
     }
     /* Past the end and far away: must be ABSENT or an error, never a crash. */
-    if (hv_dump_read_page(d, info->max_pfn, buf, &err) == HV_READ_ERROR)
+    if (hv_vmcore_read_page(d, info->max_pfn, buf, &err) == HV_READ_ERROR)
         g_clear_error(&err);
-    if (hv_dump_read_page(d, UINT64_MAX / info->page_size, buf, &err) == HV_READ_ERROR)
+    if (hv_vmcore_read_page(d, UINT64_MAX / info->page_size, buf, &err) == HV_READ_ERROR)
         g_clear_error(&err);
     g_free(buf);
 
     /* Verify reads only the pages file data backs (a zero tail is counted,
      * not read): bound those, not the announced size. */
     if (data_pages(d, ranges, n_ranges, info->page_size) <= MAX_PAGES) {
-        if (!hv_dump_verify(d, NULL, NULL, &err))
+        if (!hv_vmcore_verify(d, NULL, NULL, &err))
             g_clear_error(&err);
     }
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     return 0;
 }

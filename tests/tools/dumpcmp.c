@@ -63,7 +63,7 @@ struct counts {
 };
 
 /* Compares one image page by page.  Returns FALSE at the first mismatch. */
-static gboolean compare_image(struct hv_dump *d, uint32_t ps, const struct image *im,
+static gboolean compare_image(struct hv_vmcore *d, uint32_t ps, const struct image *im,
                               gboolean keep_zero, uint8_t *src, uint8_t *got,
                               struct counts *c)
 {
@@ -85,7 +85,7 @@ static gboolean compare_image(struct hv_dump *d, uint32_t ps, const struct image
             break;
         }
         GError *err = NULL;
-        enum hv_read_status st = hv_dump_read_page(d, pfn, got, &err);
+        enum hv_read_status st = hv_vmcore_read_page(d, pfn, got, &err);
         gboolean zero = all_zero(src, ps);
         c->pages++;
         if (st == HV_READ_ERROR) {
@@ -126,10 +126,10 @@ static const struct image *covering(const struct image *ims, int n, uint64_t add
 /* Every pfn of every described range must belong to an image.  Ranges are
  * page aligned, so checking page starts suffices; walk image by image to
  * stay fast on large sparse ranges. */
-static gboolean check_ranges(struct hv_dump *d, uint32_t ps, const struct image *ims, int n)
+static gboolean check_ranges(struct hv_vmcore *d, uint32_t ps, const struct image *ims, int n)
 {
     size_t nr = 0;
-    const struct hv_range *r = hv_dump_ranges(d, &nr);
+    const struct hv_range *r = hv_vmcore_ranges(d, &nr);
     for (size_t i = 0; i < nr; i++) {
         uint64_t a = r[i].start, end = r[i].start + r[i].size;
         while (a < end) {
@@ -166,12 +166,12 @@ int main(int argc, char **argv)
         }
 
     GError *err = NULL;
-    struct hv_dump *d = hv_dump_open(dump_path, &err);
+    struct hv_vmcore *d = hv_vmcore_open(dump_path, &err);
     if (!d) {
         fprintf(stderr, "dumpcmp: FAIL %s: %s\n", dump_path, err->message);
         return 1;
     }
-    const struct hv_dump_info *info = hv_dump_info(d);
+    const struct hv_vmcore_facts *info = hv_vmcore_facts(d);
     uint32_t ps = info->page_size;
     uint8_t *src = g_malloc(ps), *got = g_malloc(ps);
     struct counts c = {0};
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
            " absent (all zero), %" PRIu64 " zero pages stored: %s\n",
            dump_path, info->format == HV_FORMAT_ELF ? "elf" : "kdump",
            c.pages, c.absent, c.zero_present, ok ? "OK" : "MISMATCH");
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     g_free(src);
     g_free(got);
     for (int k = 0; k < n; k++)

@@ -15,20 +15,16 @@ struct fake_source {
 };
 
 static gboolean fake_read(struct gm_source *s, uint64_t gpa, size_t n_pages,
-                          uint8_t *buf, uint8_t *absent, GError **err)
+                          uint8_t *buf, enum gm_page_state *state, GError **err)
 {
     struct fake_source *f = (struct fake_source *)s;
     (void)err;
-    for (size_t i = 0; i < s->n_blocks; i++) {
-        const struct gm_block *b = &s->blocks[i];
-        if (gpa >= b->gpa && gpa + n_pages * s->page_size <= b->gpa + b->size) {
-            memcpy(buf, f->mem[i] + (gpa - b->gpa), n_pages * s->page_size);
-            if (absent)
-                memset(absent, 0, n_pages);
-            return TRUE;
-        }
-    }
-    g_assert_not_reached();
+    const struct gm_block *b = gm_source_block_at(s, gpa);
+    g_assert(b && gpa + n_pages * s->page_size <= b->gpa + b->size);
+    memcpy(buf, f->mem[b - s->blocks] + (gpa - b->gpa), n_pages * s->page_size);
+    if (state)
+        gm_page_state_fill(state, n_pages, GM_PAGE_READ);
+    return TRUE;
 }
 
 static void fake_close(struct gm_source *s)

@@ -53,17 +53,18 @@ static const char fx_vmcoreinfo[] =
 
 const struct hv_dump_meta *fx_meta(void)
 {
-    static struct hv_cpu_x86_64 cpus[2];
+    static struct hv_cpu_state cpus[2];
     static struct hv_dump_meta m;
 
     if (m.page_size)
         return &m;
     for (uint32_t i = 0; i < 2; i++) {
+        cpus[i].arch = HV_ARCH_X86_64;
         cpus[i].index = i;
-        cpus[i].rip = 0xffffffff81000100ull + i;
-        cpus[i].rsp = 0xffffc90000010000ull + 0x1000 * i;
-        cpus[i].cr[3] = 0x1234000 + i * 0x1000;
-        cpus[i].cs.selector = 0x10;
+        cpus[i].u.x86_64.rip = 0xffffffff81000100ull + i;
+        cpus[i].u.x86_64.rsp = 0xffffc90000010000ull + 0x1000 * i;
+        cpus[i].u.x86_64.cr[3] = 0x1234000 + i * 0x1000;
+        cpus[i].u.x86_64.cs.selector = 0x10;
     }
     m.page_size = FX_PS;
     m.vmcoreinfo = (const uint8_t *)fx_vmcoreinfo;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "dumper/daemon/daemon_jobs.h"
+#include "dumper/engine/output.h"
 #include "common/hv_error.h"
 
 static volatile gint release_dumps; /* the fake dump runs until set */
@@ -23,7 +24,7 @@ static gboolean fake_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *o
         g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "the guest went away");
         return FALSE;
     }
-    g_autofree char *partial = g_strconcat(o->job.output_path, ".partial", NULL);
+    g_autofree char *partial = hv_output_partial_path(o->job.output_path);
     int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0600);
     g_assert_cmpint(fd, >=, 0);
     char buf[4096] = { 1 };
@@ -123,7 +124,7 @@ static void test_jobs(void)
         g_main_context_iteration(NULL, TRUE);
     g_assert_cmpstr(status_of(j, b), ==, "cancelled");
     g_autofree char *bpath = g_build_filename(spool, "vm2", "x.elf", NULL);
-    g_autofree char *bpartial = g_strconcat(bpath, ".partial", NULL);
+    g_autofree char *bpartial = hv_output_partial_path(bpath);
     g_assert_false(g_file_test(bpath, G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test(bpartial, G_FILE_TEST_EXISTS));
     g_assert_false(hvd_jobs_cancel(j, b, NULL, NULL)); /* finished: nothing to cancel */

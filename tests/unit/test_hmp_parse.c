@@ -130,10 +130,13 @@ static void test_registers(void)
 
     g_assert_no_error(err);
     g_assert_cmpuint(a->len, ==, 2);
-    const struct hv_cpu_x86_64 *c0 = &g_array_index(a, struct hv_cpu_x86_64, 0);
-    const struct hv_cpu_x86_64 *c1 = &g_array_index(a, struct hv_cpu_x86_64, 1);
-    g_assert_cmpuint(c0->index, ==, 0);
-    g_assert_cmpuint(c1->index, ==, 1);
+    const struct hv_cpu_state *s0 = &g_array_index(a, struct hv_cpu_state, 0);
+    const struct hv_cpu_state *s1 = &g_array_index(a, struct hv_cpu_state, 1);
+    g_assert_cmpint(s0->arch, ==, HV_ARCH_X86_64);
+    g_assert_cmpint(s1->arch, ==, HV_ARCH_X86_64);
+    g_assert_cmpuint(s0->index, ==, 0);
+    g_assert_cmpuint(s1->index, ==, 1);
+    const struct hv_cpu_x86_64 *c0 = &s0->u.x86_64, *c1 = &s1->u.x86_64;
     g_assert_cmphex(c0->rax, ==, 0x0000002b41ca4a3aull);
     g_assert_cmphex(c0->rbp, ==, 0xffffcc1480013e10ull);
     g_assert_cmphex(c0->rsp, ==, 0xffffcc1480013d98ull);
@@ -192,8 +195,9 @@ static void test_registers_bad(void)
         "CPU#0\nEAX=00000001 EBX=00000002\nEIP=0000fff0 EFL=00000002\n"
         "CS =f000 ffff0000 0000ffff 00009b00\n", &err);
     g_assert_no_error(err);
-    g_assert_cmphex(g_array_index(a, struct hv_cpu_x86_64, 0).rip, ==, 0xfff0);
-    g_assert_cmphex(g_array_index(a, struct hv_cpu_x86_64, 0).cs.base, ==, 0xffff0000);
+    g_assert_cmpint(g_array_index(a, struct hv_cpu_state, 0).arch, ==, HV_ARCH_X86_64);
+    g_assert_cmphex(g_array_index(a, struct hv_cpu_state, 0).u.x86_64.rip, ==, 0xfff0);
+    g_assert_cmphex(g_array_index(a, struct hv_cpu_state, 0).u.x86_64.cs.base, ==, 0xffff0000);
     g_array_unref(a);
 }
 

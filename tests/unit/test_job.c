@@ -23,7 +23,7 @@ struct fake {
 };
 
 static gboolean fake_read(struct gm_source *s, uint64_t gpa, size_t n, uint8_t *buf,
-                          uint8_t *absent, GError **err)
+                          enum gm_page_state *state, GError **err)
 {
     struct fake *f = (struct fake *)s;
     (void)err;
@@ -31,8 +31,8 @@ static gboolean fake_read(struct gm_source *s, uint64_t gpa, size_t n, uint8_t *
     if (g_atomic_int_get(&f->released))
         g_atomic_int_inc(&f->reads_after_release);
     memcpy(buf, f->mem + gpa, n * PS);
-    if (absent)
-        memset(absent, GM_PAGE_READ, n);
+    if (state)
+        gm_page_state_fill(state, n, GM_PAGE_READ);
     return TRUE;
 }
 
@@ -104,15 +104,15 @@ static void run_format(const char *format)
     if (g_str_has_prefix(format, "kdump"))
         g_assert_cmpint(f.reads, >, (gint)(PAGES / 256));
 
-    struct hv_dump *d = hv_dump_open(path, &err);
+    struct hv_vmcore *d = hv_vmcore_open(path, &err);
     g_assert_no_error(err);
     uint8_t *page = g_malloc(PS);
     for (uint64_t p = 0; p < PAGES; p++) {
-        g_assert_cmpint(hv_dump_read_page(d, p, page, &err), ==, HV_READ_OK);
+        g_assert_cmpint(hv_vmcore_read_page(d, p, page, &err), ==, HV_READ_OK);
         if (memcmp(page, f.mem + p * PS, PS) != 0)
             g_error("%s: page %" G_GUINT64_FORMAT " differs", format, p);
     }
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     g_free(page);
     g_unlink(path);
     g_rmdir(dir);

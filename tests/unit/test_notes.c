@@ -1,21 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <glib.h>
 #include <string.h>
+#include "common/hv_error.h"
 #include "formats/notes.h"
 
 static const char vmci[] = "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nNUMBER(phys_base)=16777216\n";
 
-static struct hv_cpu_x86_64 make_cpu(uint32_t idx)
+static struct hv_cpu_state make_cpu(uint32_t idx)
 {
-    struct hv_cpu_x86_64 c;
-    uint64_t *u = (uint64_t *)&c.rax;
-    memset(&c, 0, sizeof(c));
-    c.index = idx;
+    struct hv_cpu_state cpu;
+    struct hv_cpu_x86_64 *cx = &cpu.u.x86_64;
+    uint64_t *u = (uint64_t *)&cx->rax;
+    memset(&cpu, 0, sizeof(cpu));
+    cpu.arch = HV_ARCH_X86_64;
+    cpu.index = idx;
     /* Distinct values everywhere so a swapped field shows. */
     for (int i = 0; i < 18; i++)
         u[i] = 0x1000 * (idx + 1) + (uint64_t)i;
-    struct hv_segment *segs[] = {&c.cs, &c.ds, &c.es, &c.fs, &c.gs, &c.ss,
-                                 &c.ldt, &c.tr, &c.gdt, &c.idt};
+    struct hv_segment *segs[] = {&cx->cs, &cx->ds, &cx->es, &cx->fs, &cx->gs, &cx->ss,
+                                 &cx->ldt, &cx->tr, &cx->gdt, &cx->idt};
     for (int i = 0; i < 10; i++) {
         segs[i]->selector = 0x10 + (uint32_t)i * 8;
         segs[i]->limit = 0xfffff - (uint32_t)i;
@@ -23,9 +26,9 @@ static struct hv_cpu_x86_64 make_cpu(uint32_t idx)
         segs[i]->base = 0xffff888000000000ull + (uint64_t)i * 0x100 + idx;
     }
     for (int i = 0; i < 5; i++)
-        c.cr[i] = 0x80050033ull + (uint64_t)i + idx * 0x10;
-    c.kernel_gs_base = 0xffff88807fc00000ull + idx;
-    return c;
+        cx->cr[i] = 0x80050033ull + (uint64_t)i + idx * 0x10;
+    cx->kernel_gs_base = 0xffff88807fc00000ull + idx;
+    return cpu;
 }
 
 static void assert_seg(const struct hv_segment *a, const struct hv_segment *b)
@@ -36,9 +39,11 @@ static void assert_seg(const struct hv_segment *a, const struct hv_segment *b)
     g_assert_cmphex(a->base, ==, b->base);
 }
 
-static void assert_cpu(const struct hv_cpu_x86_64 *a, const struct hv_cpu_x86_64 *b)
+static void assert_cpu(const struct hv_cpu_state *ca, const struct hv_cpu_state *cb)
 {
-    g_assert_cmpuint(a->index, ==, b->index);
+    g_assert_cmpint(ca->arch, ==, cb->arch);
+    g_assert_cmpuint(ca->index, ==, cb->index);
+    const struct hv_cpu_x86_64 *a = &ca->u.x86_64, *b = &cb->u.x86_64;
     g_assert_cmpmem(&a->rax, 18 * 8, &b->rax, 18 * 8); /* rax..r15, rip, rflags */
     const struct hv_segment *sa[] = {&a->cs, &a->ds, &a->es, &a->fs, &a->gs, &a->ss,
                                      &a->ldt, &a->tr, &a->gdt, &a->idt};
@@ -66,7 +71,7 @@ static uint32_t get32(const uint8_t *p)
 
 static void build_and_parse(void)
 {
-    struct hv_cpu_x86_64 cpus[3] = {make_cpu(0), make_cpu(1), make_cpu(2)};
+    struct hv_cpu_state cpus[3] = {make_cpu(0), make_cpu(1), make_cpu(2)};
     struct hv_dump_meta meta = {0};
     meta.page_size = 4096;
     meta.cpus = cpus;
@@ -82,7 +87,7 @@ static void build_and_parse(void)
 
     /* Walk the raw notes: order, names, types, sizes. */
     struct hv_note_iter it;
-    struct hv_note n;
+    struct hv_blob_note n;
     GError *err = NULL;
     hv_note_iter_init(&it, blob, len);
     for (int i = 0; i < 3; i++) {
@@ -91,14 +96,14 @@ static void build_and_parse(void)
         g_assert_cmpuint(n.desc_len, ==, 336);
         /* pr_pid at 32, pr_reg at 112: rip is slot 16, rsp 19, cs 17. */
         g_assert_cmpuint(get32(n.desc + 32), ==, (uint32_t)i + 1);
-        g_assert_cmpuint(get64(n.desc + 112 + 16 * 8), ==, cpus[i].rip);
-        g_assert_cmpuint(get64(n.desc + 112 + 19 * 8), ==, cpus[i].rsp);
-        g_assert_cmpuint(get64(n.desc + 112 + 0 * 8), ==, cpus[i].r15);
-        g_assert_cmpuint(get64(n.desc + 112 + 10 * 8), ==, cpus[i].rax);
+        g_assert_cmpuint(get64(n.desc + 112 + 16 * 8), ==, cpus[i].u.x86_64.rip);
+        g_assert_cmpuint(get64(n.desc + 112 + 19 * 8), ==, cpus[i].u.x86_64.rsp);
+        g_assert_cmpuint(get64(n.desc + 112 + 0 * 8), ==, cpus[i].u.x86_64.r15);
+        g_assert_cmpuint(get64(n.desc + 112 + 10 * 8), ==, cpus[i].u.x86_64.rax);
         g_assert_cmpuint(get64(n.desc + 112 + 15 * 8), ==, 0); /* orig_rax */
-        g_assert_cmpuint(get64(n.desc + 112 + 17 * 8), ==, cpus[i].cs.selector);
-        g_assert_cmpuint(get64(n.desc + 112 + 22 * 8), ==, cpus[i].gs.base);
-        g_assert_cmpuint(get64(n.desc + 112 + 26 * 8), ==, cpus[i].gs.selector);
+        g_assert_cmpuint(get64(n.desc + 112 + 17 * 8), ==, cpus[i].u.x86_64.cs.selector);
+        g_assert_cmpuint(get64(n.desc + 112 + 22 * 8), ==, cpus[i].u.x86_64.gs.base);
+        g_assert_cmpuint(get64(n.desc + 112 + 26 * 8), ==, cpus[i].u.x86_64.gs.selector);
         g_assert_cmpuint(get64(n.desc + 328), ==, 0);
     }
     for (int i = 0; i < 3; i++) {
@@ -107,13 +112,13 @@ static void build_and_parse(void)
         g_assert_cmpuint(n.desc_len, ==, 440);
         g_assert_cmpuint(get32(n.desc), ==, 1);
         g_assert_cmpuint(get32(n.desc + 4), ==, 440);
-        g_assert_cmpuint(get64(n.desc + 8), ==, cpus[i].rax);
-        g_assert_cmpuint(get64(n.desc + 8 + 16 * 8), ==, cpus[i].rip);
+        g_assert_cmpuint(get64(n.desc + 8), ==, cpus[i].u.x86_64.rax);
+        g_assert_cmpuint(get64(n.desc + 8 + 16 * 8), ==, cpus[i].u.x86_64.rip);
         /* cr3 at 392 + 24, kernel_gs_base at 432. */
-        g_assert_cmpuint(get64(n.desc + 392 + 3 * 8), ==, cpus[i].cr[3]);
-        g_assert_cmpuint(get64(n.desc + 432), ==, cpus[i].kernel_gs_base);
+        g_assert_cmpuint(get64(n.desc + 392 + 3 * 8), ==, cpus[i].u.x86_64.cr[3]);
+        g_assert_cmpuint(get64(n.desc + 432), ==, cpus[i].u.x86_64.kernel_gs_base);
         /* idt is the 10th segment: base at 152 + 9*24 + 16. */
-        g_assert_cmpuint(get64(n.desc + 152 + 9 * 24 + 16), ==, cpus[i].idt.base);
+        g_assert_cmpuint(get64(n.desc + 152 + 9 * 24 + 16), ==, cpus[i].u.x86_64.idt.base);
     }
     g_assert_cmpint(hv_note_iter_next(&it, &n, &err), ==, 1);
     g_assert_true(hv_note_is(&n, "VMCOREINFO", 0));
@@ -168,7 +173,7 @@ static void no_cpus_no_vmcoreinfo(void)
 /* An older QEMU note without kernel_gs_base (432 bytes) still parses. */
 static void old_qemu_note(void)
 {
-    struct hv_cpu_x86_64 c = make_cpu(0);
+    struct hv_cpu_state c = make_cpu(0);
     struct hv_dump_meta meta = {0};
     meta.page_size = 4096;
     meta.cpus = &c;
@@ -176,7 +181,7 @@ static void old_qemu_note(void)
     size_t len;
     uint8_t *blob = hv_notes_build(&meta, &len);
     struct hv_note_iter it;
-    struct hv_note n;
+    struct hv_blob_note n;
     hv_note_iter_init(&it, blob, len);
     g_assert_cmpint(hv_note_iter_next(&it, &n, NULL), ==, 1);
     g_assert_cmpint(hv_note_iter_next(&it, &n, NULL), ==, 1);
@@ -184,15 +189,35 @@ static void old_qemu_note(void)
     memcpy(desc, n.desc, sizeof(desc));
     uint32_t sz = 432;
     memcpy(desc + 4, &sz, 4);
-    struct hv_cpu_x86_64 got = {0};
-    g_assert_true(hv_notes_parse_qemu_cpu(desc, sizeof(desc), &got));
-    g_assert_cmpuint(got.cr[3], ==, c.cr[3]);
-    g_assert_cmpuint(got.kernel_gs_base, ==, 0);
+    struct hv_cpu_state got = {0};
+    g_assert_true(hv_notes_parse_qemu_cpu_x86_64(desc, sizeof(desc), &got));
+    g_assert_cmpint(got.arch, ==, HV_ARCH_X86_64);
+    g_assert_cmpuint(got.u.x86_64.cr[3], ==, c.u.x86_64.cr[3]);
+    g_assert_cmpuint(got.u.x86_64.kernel_gs_base, ==, 0);
     uint32_t bad = 2;
     memcpy(desc, &bad, 4);
-    g_assert_false(hv_notes_parse_qemu_cpu(desc, sizeof(desc), &got));
-    g_assert_false(hv_notes_parse_prstatus(desc, 100, &got));
+    g_assert_false(hv_notes_parse_qemu_cpu_x86_64(desc, sizeof(desc), &got));
+    g_assert_false(hv_notes_parse_prstatus_x86_64(desc, 100, &got));
     g_free(blob);
+}
+
+/* A CPU whose architecture has no note layout is refused, not written as
+ * some other architecture's registers. */
+static void unknown_arch_refused(void)
+{
+    struct hv_cpu_state cpus[2] = {make_cpu(0), make_cpu(1)};
+    struct hv_dump_meta meta = {0};
+    GError *err = NULL;
+
+    meta.page_size = 4096;
+    meta.cpus = cpus;
+    meta.n_cpus = 2;
+    g_assert_true(hv_notes_check(&meta, &err));
+    g_assert_no_error(err);
+    cpus[1].arch = HV_ARCH_UNKNOWN;
+    g_assert_false(hv_notes_check(&meta, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_clear_error(&err);
 }
 
 int main(int argc, char **argv)
@@ -201,5 +226,6 @@ int main(int argc, char **argv)
     g_test_add_func("/notes/build-and-parse", build_and_parse);
     g_test_add_func("/notes/minimal", no_cpus_no_vmcoreinfo);
     g_test_add_func("/notes/old-qemu-note", old_qemu_note);
+    g_test_add_func("/notes/unknown-arch-refused", unknown_arch_refused);
     return g_test_run();
 }

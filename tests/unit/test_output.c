@@ -96,7 +96,9 @@ static void test_mode_and_content(void)
     /* Out of order: random access must put bytes where asked. */
     put(o, 5, "world");
     put(o, 0, "hello");
-    char *partial = g_strconcat(p, ".partial", NULL);
+    char *partial = hv_output_partial_path(p);
+    g_assert_true(g_str_has_prefix(partial, p));
+    g_assert_cmpstr(partial + strlen(p), ==, ".partial");
     g_assert_true(g_file_test(partial, G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
     g_assert_cmpuint(hv_output_bytes_written(o), ==, 10);
@@ -151,7 +153,7 @@ static void test_appeared_meanwhile(void)
     char *c = slurp(p);
     g_assert_cmpstr(c, ==, "theirs");
     g_free(c);
-    char *partial = g_strconcat(p, ".partial", NULL);
+    char *partial = hv_output_partial_path(p);
     g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
     g_free(partial);
     g_free(p);
@@ -160,7 +162,7 @@ static void test_appeared_meanwhile(void)
 static void test_abort(void)
 {
     char *p = tpath("abort.dump");
-    char *partial = g_strconcat(p, ".partial", NULL);
+    char *partial = hv_output_partial_path(p);
     GError *err = NULL;
     struct hv_output *o = hv_output_open_path(p, FALSE, &err);
     g_assert_no_error(err);
@@ -177,7 +179,7 @@ static void test_symlinks(void)
 {
     char *victim = tpath("victim");
     char *p = tpath("link.dump");
-    char *partial = g_strconcat(p, ".partial", NULL);
+    char *partial = hv_output_partial_path(p);
     GError *err = NULL;
     g_assert_true(g_file_set_contents(victim, "precious", -1, NULL));
 
@@ -213,7 +215,7 @@ static void test_symlinks(void)
 static void test_stale_partial(void)
 {
     char *p = tpath("stale.dump");
-    char *partial = g_strconcat(p, ".partial", NULL);
+    char *partial = hv_output_partial_path(p);
     GError *err = NULL;
     g_assert_true(g_file_set_contents(partial, "left by a dead run", -1, NULL));
     struct hv_output *o = hv_output_open_path(p, FALSE, &err);

@@ -43,7 +43,7 @@ static void fill_page(uint8_t *p, uint64_t pfn)
 }
 
 static gboolean fake_read(struct gm_source *s, uint64_t gpa, size_t n, uint8_t *buf,
-                          uint8_t *absent, GError **err)
+                          enum gm_page_state *state, GError **err)
 {
     struct fake_source *f = (struct fake_source *)s;
     g_atomic_int_inc(&f->reads);
@@ -58,8 +58,8 @@ static gboolean fake_read(struct gm_source *s, uint64_t gpa, size_t n, uint8_t *
         gboolean a = f->with_absent && page_absent(pfn + i);
         if (a)
             memset(buf + i * PS, 0, PS);
-        if (absent)
-            absent[i] = a;
+        if (state)
+            state[i] = a ? GM_PAGE_ABSENT : GM_PAGE_READ;
     }
     return TRUE;
 }

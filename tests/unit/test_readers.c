@@ -45,10 +45,10 @@ static struct hv_bytesrc *open_bytes(GBytes *bytes, GError **err)
     return s;
 }
 
-static struct hv_dump *open_dump(GBytes *bytes, GError **err)
+static struct hv_vmcore *open_dump(GBytes *bytes, GError **err)
 {
     char *path = fx_temp_file(bytes);
-    struct hv_dump *d = hv_dump_open(path, err);
+    struct hv_vmcore *d = hv_vmcore_open(path, err);
     unlink(path);
     g_free(path);
     return d;
@@ -143,14 +143,14 @@ static void test_bytesrc_flat_errors(void)
     expect_flat_error(b, "bad offset");
 }
 
-static void assert_page(struct hv_dump *d, uint64_t pfn, enum hv_read_status want,
+static void assert_page(struct hv_vmcore *d, uint64_t pfn, enum hv_read_status want,
                         int fill)
 {
     uint8_t buf[FX_PS], exp[FX_PS];
     GError *err = NULL;
 
     memset(buf, 0x77, sizeof(buf));
-    g_assert_cmpint(hv_dump_read_page(d, pfn, buf, &err), ==, want);
+    g_assert_cmpint(hv_vmcore_read_page(d, pfn, buf, &err), ==, want);
     g_assert_no_error(err);
     memset(exp, fill, sizeof(exp));
     g_assert_cmpmem(buf, FX_PS, exp, FX_PS);
@@ -162,11 +162,11 @@ static void store_done(uint64_t done, uint64_t total, void *ud)
     *(uint64_t *)ud = done;
 }
 
-static void verify_ok(struct hv_dump *d, uint64_t want_pages)
+static void verify_ok(struct hv_vmcore *d, uint64_t want_pages)
 {
     uint64_t done = G_MAXUINT64;
     GError *err = NULL;
-    g_assert_true(hv_dump_verify(d, store_done, &done, &err));
+    g_assert_true(hv_vmcore_verify(d, store_done, &done, &err));
     g_assert_no_error(err);
     g_assert_cmpuint(done, ==, want_pages);
 }
@@ -175,18 +175,19 @@ static void test_elf_handmade(gconstpointer xnum)
 {
     GBytes *b = fx_elf_handmade(GPOINTER_TO_INT(xnum));
     GError *err = NULL;
-    struct hv_dump *d = open_dump(b, &err);
+    struct hv_vmcore *d = open_dump(b, &err);
     size_t n;
 
     g_assert_no_error(err);
-    const struct hv_dump_info *di = hv_dump_info(d);
+    const struct hv_vmcore_facts *di = hv_vmcore_facts(d);
     g_assert_cmpint(di->format, ==, HV_FORMAT_ELF);
     g_assert_false(di->flattened);
     g_assert_cmpuint(di->page_size, ==, FX_PS);
     g_assert_true(di->has_vaddrs);
     g_assert_cmpuint(di->n_cpus, ==, 2);
-    g_assert_cmpuint(di->cpus[1].rip, ==, fx_meta()->cpus[1].rip);
-    g_assert_cmpuint(di->cpus[1].cr[3], ==, fx_meta()->cpus[1].cr[3]);
+    g_assert_cmpint(di->cpus[1].arch, ==, HV_ARCH_X86_64);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.rip, ==, fx_meta()->cpus[1].u.x86_64.rip);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.cr[3], ==, fx_meta()->cpus[1].u.x86_64.cr[3]);
     g_assert_cmpmem(di->vmcoreinfo, di->vmcoreinfo_len, fx_meta()->vmcoreinfo,
                     fx_meta()->vmcoreinfo_len);
     g_assert_true(di->have_hvdump);
@@ -197,7 +198,7 @@ static void test_elf_handmade(gconstpointer xnum)
     g_assert_cmpstr(di->notes[5].name, ==, "HVDUMP");
 
     /* The kernel-text alias is not a range; the short load's tail is. */
-    const struct hv_range *r = hv_dump_ranges(d, &n);
+    const struct hv_range *r = hv_vmcore_ranges(d, &n);
     g_assert_cmpuint(n, ==, 2);
     g_assert_cmpuint(r[0].start, ==, 0);
     g_assert_cmpuint(r[0].size, ==, 0x3000);
@@ -214,18 +215,18 @@ static void test_elf_handmade(gconstpointer xnum)
     assert_page(d, 0x12, HV_READ_ABSENT, 0);
     assert_page(d, G_MAXUINT64, HV_READ_ABSENT, 0);
     verify_ok(d, 5);
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     g_bytes_unref(b);
 }
 
 static void check_kdump_handmade(GBytes *b, int version, gboolean flat)
 {
     GError *err = NULL;
-    struct hv_dump *d = open_dump(b, &err);
+    struct hv_vmcore *d = open_dump(b, &err);
     size_t n;
 
     g_assert_no_error(err);
-    const struct hv_dump_info *di = hv_dump_info(d);
+    const struct hv_vmcore_facts *di = hv_vmcore_facts(d);
     g_assert_cmpint(di->format, ==, HV_FORMAT_KDUMP);
     g_assert_cmpint(di->flattened, ==, flat);
     g_assert_cmpint(di->header_version, ==, version);
@@ -239,7 +240,7 @@ static void check_kdump_handmade(GBytes *b, int version, gboolean flat)
     g_assert_cmpint(di->timestamp_sec, ==, 1700000001);
     g_assert_nonnull(di->vmcoreinfo);
     g_assert_true(g_str_has_prefix((const char *)di->vmcoreinfo, "OSRELEASE=6.1.0-hand\n"));
-    const struct hv_range *r = hv_dump_ranges(d, &n);
+    const struct hv_range *r = hv_vmcore_ranges(d, &n);
     g_assert_cmpuint(n, ==, 2);
     g_assert_cmpuint(r[0].start, ==, 0);
     g_assert_cmpuint(r[0].size, ==, 8 * FX_PS);
@@ -254,7 +255,7 @@ static void check_kdump_handmade(GBytes *b, int version, gboolean flat)
     assert_page(d, 39, HV_READ_OK, 0x44);
     assert_page(d, 40, HV_READ_ABSENT, 0);
     verify_ok(d, 5);
-    hv_dump_close(d);
+    hv_vmcore_close(d);
 }
 
 static void test_kdump_handmade(gconstpointer version)
@@ -294,19 +295,19 @@ static void test_roundtrip(gconstpointer data)
     GBytes *b = fx_written(c->elf ? &hv_elf_writer_ops : &hv_kdump_writer_ops,
                            c->codec, c->flat, c->keep_zero);
     GError *err = NULL;
-    struct hv_dump *d = open_dump(b, &err);
+    struct hv_vmcore *d = open_dump(b, &err);
     const struct hv_dump_meta *m = fx_meta();
     size_t n;
 
     g_assert_no_error(err);
-    const struct hv_dump_info *di = hv_dump_info(d);
+    const struct hv_vmcore_facts *di = hv_vmcore_facts(d);
     g_assert_cmpint(di->format, ==, c->elf ? HV_FORMAT_ELF : HV_FORMAT_KDUMP);
     g_assert_cmpint(di->flattened, ==, c->flat);
     g_assert_cmpuint(di->page_size, ==, FX_PS);
     g_assert_cmpuint(di->n_cpus, ==, 2);
-    g_assert_cmpuint(di->cpus[0].rip, ==, m->cpus[0].rip);
-    g_assert_cmpuint(di->cpus[1].rsp, ==, m->cpus[1].rsp);
-    g_assert_cmpuint(di->cpus[1].cr[3], ==, m->cpus[1].cr[3]);
+    g_assert_cmpuint(di->cpus[0].u.x86_64.rip, ==, m->cpus[0].u.x86_64.rip);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.rsp, ==, m->cpus[1].u.x86_64.rsp);
+    g_assert_cmpuint(di->cpus[1].u.x86_64.cr[3], ==, m->cpus[1].u.x86_64.cr[3]);
     g_assert_cmpmem(di->vmcoreinfo, di->vmcoreinfo_len, m->vmcoreinfo, m->vmcoreinfo_len);
     g_assert_true(di->have_hvdump);
     g_assert_true(di->live);
@@ -321,7 +322,7 @@ static void test_roundtrip(gconstpointer data)
         g_assert_cmpuint(di->phys_base, ==, m->phys_base);
     }
 
-    const struct hv_range *r = hv_dump_ranges(d, &n);
+    const struct hv_range *r = hv_vmcore_ranges(d, &n);
     g_assert_cmpuint(n, ==, fx_n_ranges);
     uint64_t total = 0, zero = 0;
     for (size_t i = 0; i < n; i++) {
@@ -332,7 +333,7 @@ static void test_roundtrip(gconstpointer data)
             gboolean excluded = !c->elf && !c->keep_zero && fx_page_kind(pfn) == FX_ZERO;
             fx_page(pfn, exp);
             memset(buf, 0x77, sizeof(buf));
-            g_assert_cmpint(hv_dump_read_page(d, pfn, buf, &err), ==,
+            g_assert_cmpint(hv_vmcore_read_page(d, pfn, buf, &err), ==,
                             excluded ? HV_READ_ABSENT : HV_READ_OK);
             g_assert_no_error(err);
             g_assert_cmpmem(buf, FX_PS, exp, FX_PS);
@@ -346,7 +347,7 @@ static void test_roundtrip(gconstpointer data)
     assert_page(d, 16, HV_READ_ABSENT, 0);
     assert_page(d, 1u << 20, HV_READ_ABSENT, 0);
     verify_ok(d, dumped);
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     g_bytes_unref(b);
 }
 
@@ -363,7 +364,7 @@ static void test_not_a_dump(void)
     g_assert_error(err, HV_ERROR, HV_ERROR_CORRUPT);
     g_clear_error(&err);
     g_bytes_unref(b);
-    g_assert_null(hv_dump_open("/nonexistent/hvdump-test", &err));
+    g_assert_null(hv_vmcore_open("/nonexistent/hvdump-test", &err));
     g_assert_error(err, HV_ERROR, HV_ERROR_IO);
     g_clear_error(&err);
 }

@@ -34,37 +34,37 @@ static enum outcome exercise(const uint8_t *data, size_t len)
     /* Rewritten in place: g_file_set_contents() would fsync every variant. */
     g_assert_cmpint(ftruncate(scratch_fd, 0), ==, 0);
     g_assert_cmpint(pwrite(scratch_fd, data, len, 0), ==, (ssize_t)len);
-    struct hv_dump *d = hv_dump_open(scratch, &err);
+    struct hv_vmcore *d = hv_vmcore_open(scratch, &err);
     if (!d) {
         assert_good_error(err);
         g_error_free(err);
         return OPEN_FAILED;
     }
-    const struct hv_dump_info *di = hv_dump_info(d);
+    const struct hv_vmcore_facts *di = hv_vmcore_facts(d);
     g_assert_cmpuint(di->page_size, >=, 1024);
     for (size_t i = 0; i < di->n_notes; i++)
         g_assert_cmpuint(strlen(di->notes[i].name), <, sizeof(di->notes[i].name));
     size_t n;
-    const struct hv_range *r = hv_dump_ranges(d, &n);
+    const struct hv_range *r = hv_vmcore_ranges(d, &n);
     for (size_t i = 1; i < n; i++)
         g_assert_cmpuint(r[i - 1].start + r[i - 1].size, <, r[i].start);
     /* A damaged size field can announce terabytes of zero tail: verify
      * must skip it arithmetically rather than read it page by page. */
-    gboolean ok = hv_dump_verify(d, NULL, NULL, &err);
+    gboolean ok = hv_vmcore_verify(d, NULL, NULL, &err);
     if (!ok && err) {
         assert_good_error(err);
         g_clear_error(&err);
     }
     /* Reads outside the verify loop: far pfns must be ABSENT, not crash. */
     uint8_t *buf = g_malloc(di->page_size);
-    g_assert_cmpint(hv_dump_read_page(d, G_MAXUINT64 / 2, buf, &err), ==, HV_READ_ABSENT);
-    enum hv_read_status st = hv_dump_read_page(d, 0, buf, &err);
+    g_assert_cmpint(hv_vmcore_read_page(d, G_MAXUINT64 / 2, buf, &err), ==, HV_READ_ABSENT);
+    enum hv_read_status st = hv_vmcore_read_page(d, 0, buf, &err);
     if (st == HV_READ_ERROR) {
         assert_good_error(err);
         g_clear_error(&err);
     }
     g_free(buf);
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     return ok ? VERIFIED : VERIFY_FAILED;
 }
 
@@ -259,27 +259,27 @@ static void test_huge_zero_tail(void)
 
     g_assert_cmpint(ftruncate(scratch_fd, 0), ==, 0);
     g_assert_cmpint(pwrite(scratch_fd, p, len, 0), ==, (ssize_t)len);
-    struct hv_dump *d = hv_dump_open(scratch, &err);
+    struct hv_vmcore *d = hv_vmcore_open(scratch, &err);
     g_assert_no_error(err);
-    const struct hv_dump_info *di = hv_dump_info(d);
+    const struct hv_vmcore_facts *di = hv_vmcore_facts(d);
     g_assert_cmpuint(di->pages_present, ==, tib16 / FX_PS);
-    g_assert_cmpuint(hv_dump_next_data_pfn(d, 0), ==, 0);
-    g_assert_cmpuint(hv_dump_next_data_pfn(d, 1), ==, 1);
-    g_assert_cmpuint(hv_dump_next_data_pfn(d, 2), ==, 0x10); /* 0x10000 load */
-    g_assert_cmpuint(hv_dump_next_data_pfn(d, 0x11), ==, 0x11);
-    g_assert_cmpuint(hv_dump_next_data_pfn(d, 0x12), ==, G_MAXUINT64);
+    g_assert_cmpuint(hv_vmcore_next_data_pfn(d, 0), ==, 0);
+    g_assert_cmpuint(hv_vmcore_next_data_pfn(d, 1), ==, 1);
+    g_assert_cmpuint(hv_vmcore_next_data_pfn(d, 2), ==, 0x10); /* 0x10000 load */
+    g_assert_cmpuint(hv_vmcore_next_data_pfn(d, 0x11), ==, 0x11);
+    g_assert_cmpuint(hv_vmcore_next_data_pfn(d, 0x12), ==, G_MAXUINT64);
     count_done = 0;
-    g_assert_true(hv_dump_verify(d, store_done, NULL, &err));
+    g_assert_true(hv_vmcore_verify(d, store_done, NULL, &err));
     g_assert_no_error(err);
     g_assert_cmpuint(count_done, ==, tib16 / FX_PS);
     /* A skipped page does read as zeros. */
     uint8_t *pg = g_malloc(FX_PS);
     uint64_t far = tib16 / FX_PS - 1;
-    g_assert_cmpint(hv_dump_read_page(d, far, pg, &err), ==, HV_READ_OK);
+    g_assert_cmpint(hv_vmcore_read_page(d, far, pg, &err), ==, HV_READ_OK);
     for (size_t i = 0; i < FX_PS; i++)
         g_assert_cmpuint(pg[i], ==, 0);
     g_free(pg);
-    hv_dump_close(d);
+    hv_vmcore_close(d);
     g_bytes_unref(b);
 
     /* Beyond 52 bits of physical address space: corrupt, not RAM. */
@@ -287,7 +287,7 @@ static void test_huge_zero_tail(void)
     p = g_bytes_get_data(b, &len);
     g_assert_cmpint(ftruncate(scratch_fd, 0), ==, 0);
     g_assert_cmpint(pwrite(scratch_fd, p, len, 0), ==, (ssize_t)len);
-    g_assert_null(hv_dump_open(scratch, &err));
+    g_assert_null(hv_vmcore_open(scratch, &err));
     g_assert_error(err, HV_ERROR, HV_ERROR_CORRUPT);
     g_assert_nonnull(strstr(err->message, "implausibly large"));
     g_clear_error(&err);

@@ -20,13 +20,13 @@ static void test_blocks(void)
     struct gm_source *v;
 
     /* Above the ROM, or at its end: nothing to clip. */
-    g_assert_null(hv_source_clip_new(&f->base, 1ull << 32));
-    g_assert_null(hv_source_clip_new(&f->base, ROM + (256 << 10)));
+    g_assert_null(hv_clipped_source_new(&f->base, 1ull << 32));
+    g_assert_null(hv_clipped_source_new(&f->base, ROM + (256 << 10)));
     /* Below the first block: not trusted. */
-    g_assert_null(hv_source_clip_new(&f->base, 0));
+    g_assert_null(hv_clipped_source_new(&f->base, 0));
 
     /* Kernel's map ends with RAM: the ROM block goes. */
-    v = hv_source_clip_new(&f->base, 4 * MIB);
+    v = hv_clipped_source_new(&f->base, 4 * MIB);
     g_assert_nonnull(v);
     g_assert_cmpuint(v->n_blocks, ==, 1);
     g_assert_cmphex(v->blocks[0].gpa, ==, 0);
@@ -35,14 +35,14 @@ static void test_blocks(void)
     gm_source_close(v);
 
     /* Straddling: truncated, end rounded up to a page. */
-    v = hv_source_clip_new(&f->base, 2 * MIB + 1);
+    v = hv_clipped_source_new(&f->base, 2 * MIB + 1);
     g_assert_nonnull(v);
     g_assert_cmpuint(v->n_blocks, ==, 1);
     g_assert_cmphex(v->blocks[0].size, ==, 2 * MIB + 4096);
     gm_source_close(v);
 
     /* Inside the second block. */
-    v = hv_source_clip_new(&f->base, ROM + 0x1000);
+    v = hv_clipped_source_new(&f->base, ROM + 0x1000);
     g_assert_nonnull(v);
     g_assert_cmpuint(v->n_blocks, ==, 2);
     g_assert_cmphex(v->blocks[1].gpa, ==, ROM);
@@ -71,17 +71,18 @@ static void unmap_fake(struct gm_source *s, uint64_t gpa, size_t n)
 static void test_forwarding(void)
 {
     struct fake_source *f = ram_and_rom();
-    uint8_t buf[4096], absent = 9;
-    struct gm_source *v = hv_source_clip_new(&f->base, 4 * MIB);
+    uint8_t buf[4096];
+    enum gm_page_state state = GM_PAGE_ZERO;
+    struct gm_source *v = hv_clipped_source_new(&f->base, 4 * MIB);
 
     g_assert_nonnull(v);
     g_assert_true(v->ops->thread_safe);
     g_assert_null(v->ops->map);    /* the fake has none: read() it is */
     g_assert_null(v->ops->unmap);
-    g_assert_true(v->ops->read(v, 0x3000, 1, buf, &absent, NULL));
+    g_assert_true(v->ops->read(v, 0x3000, 1, buf, &state, NULL));
     g_assert_cmpuint(buf[0], ==, 0xab);
     g_assert_cmpuint(buf[4095], ==, 0xab);
-    g_assert_cmpuint(absent, ==, 0);
+    g_assert_cmpint(state, ==, GM_PAGE_READ);
     gm_source_close(v);
 
     /* With map/unmap and not thread safe. */
@@ -90,7 +91,7 @@ static void test_forwarding(void)
     ops.unmap = unmap_fake;
     ops.thread_safe = FALSE;
     f->base.ops = &ops;
-    v = hv_source_clip_new(&f->base, MIB);
+    v = hv_clipped_source_new(&f->base, MIB);
     g_assert_nonnull(v);
     g_assert_false(v->ops->thread_safe);
     g_assert_true(v->ops->map(v, 0x3000, 1) == fake_at(f, 0x3000));

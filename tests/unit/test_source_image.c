@@ -120,11 +120,11 @@ static void test_sorted_map_read(void)
     g_assert_null(s->ops->map(s, 3 * PS, 1));          /* in the hole */
 
     uint8_t buf[2 * PS];
-    uint8_t absent[2] = {9, 9};
-    g_assert_true(s->ops->read(s, PS, 2, buf, absent, &err));
+    enum gm_page_state state[2] = {GM_PAGE_ZERO, GM_PAGE_ABSENT};
+    g_assert_true(s->ops->read(s, PS, 2, buf, state, &err));
     g_assert_no_error(err);
-    g_assert_cmpuint(absent[0], ==, 0);
-    g_assert_cmpuint(absent[1], ==, 0);
+    g_assert_cmpint(state[0], ==, GM_PAGE_READ);
+    g_assert_cmpint(state[1], ==, GM_PAGE_READ);
     g_assert_cmpuint(buf[PS + 3], ==, (uint8_t)(2 ^ (2 * PS + 3)));
     g_assert_false(s->ops->read(s, 3 * PS, 1, buf, NULL, &err));
     g_assert_error(err, HV_ERROR, HV_ERROR_INTERNAL);
@@ -221,10 +221,11 @@ static void test_read_leaves_nothing_mapped(void)
     struct gm_source *s = gm_source_image_open(specs, 1, PS, &err);
     g_assert_no_error(err);
     const uint8_t *m = s->ops->map(s, 0, pages);   /* where the mapping is */
-    uint8_t page[PS], absent = 1;
+    uint8_t page[PS];
+    enum gm_page_state state = GM_PAGE_ABSENT;
     for (size_t i = 0; i < pages; i += 7) {
-        g_assert_true(s->ops->read(s, (uint64_t)i * PS, 1, page, &absent, &err));
-        g_assert_cmpuint(absent, ==, GM_PAGE_READ);
+        g_assert_true(s->ops->read(s, (uint64_t)i * PS, 1, page, &state, &err));
+        g_assert_cmpint(state, ==, GM_PAGE_READ);
         for (size_t b = 0; b < PS; b += 511)
             g_assert_cmpuint(page[b], ==, (uint8_t)((i + 5) ^ (i * PS + b)));
     }
@@ -238,12 +239,36 @@ static void test_read_leaves_nothing_mapped(void)
     g_free(img);
 }
 
+/* gm_source_block_at() on hand-made blocks: inside, at the edges, in the
+ * gaps, before and after, and with no blocks at all. */
+static void test_block_at(void)
+{
+    struct gm_block blocks[3] = {
+        { 0x0, 0xa0000 }, { 0x100000, 0x100000 }, { 0xfffc0000, 0x40000 },
+    };
+    struct gm_source s = { .blocks = blocks, .n_blocks = 3, .page_size = PS };
+
+    g_assert_true(gm_source_block_at(&s, 0) == &blocks[0]);
+    g_assert_true(gm_source_block_at(&s, 0x9ffff) == &blocks[0]);
+    g_assert_null(gm_source_block_at(&s, 0xa0000));
+    g_assert_null(gm_source_block_at(&s, 0xfffff));
+    g_assert_true(gm_source_block_at(&s, 0x100000) == &blocks[1]);
+    g_assert_true(gm_source_block_at(&s, 0x1fffff) == &blocks[1]);
+    g_assert_null(gm_source_block_at(&s, 0x200000));
+    g_assert_true(gm_source_block_at(&s, 0xffffffff) == &blocks[2]);
+    g_assert_null(gm_source_block_at(&s, 0x100000000ull));
+    g_assert_null(gm_source_block_at(&s, UINT64_MAX));
+    s.n_blocks = 0;
+    g_assert_null(gm_source_block_at(&s, 0));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmpdir = g_dir_make_tmp("hvdump-image-XXXXXX", NULL);
     g_assert_nonnull(tmpdir);
     g_test_add_func("/source_image/parse-errors", test_parse_errors);
+    g_test_add_func("/source_image/block-at", test_block_at);
     g_test_add_func("/source_image/overlap", test_overlap);
     g_test_add_func("/source_image/sorted-map-read", test_sorted_map_read);
     g_test_add_func("/source_image/at-in-name", test_at_in_name);

@@ -148,7 +148,7 @@ static enum hv_page_kind gen_page(uint64_t pfn, uint8_t *buf, gboolean with_abse
 struct guest {
     const struct hv_range *ranges;
     size_t n;
-    struct hv_cpu_x86_64 cpus[2];
+    struct hv_cpu_state cpus[2];
     struct hv_dump_meta meta;
 };
 
@@ -158,9 +158,10 @@ static void guest_init(struct guest *g, const struct hv_range *r, size_t n)
     g->ranges = r;
     g->n = n;
     for (int i = 0; i < 2; i++) {
+        g->cpus[i].arch = HV_ARCH_X86_64;
         g->cpus[i].index = (uint32_t)i;
-        g->cpus[i].rip = 0xffffffff81000000ull + (uint64_t)i;
-        g->cpus[i].cr[3] = 0x1234000;
+        g->cpus[i].u.x86_64.rip = 0xffffffff81000000ull + (uint64_t)i;
+        g->cpus[i].u.x86_64.cr[3] = 0x1234000;
     }
     g->meta.page_size = PS;
     g->meta.vmcoreinfo = (const uint8_t *)vmci;
@@ -272,7 +273,7 @@ static void check_kdump(const GByteArray *f, const struct guest *g,
     struct hv_notes_info info;
     g_assert_true(hv_notes_parse(d + sh.offset_note, sh.size_note, &info, NULL));
     g_assert_cmpuint(info.n_cpus, ==, 2);
-    g_assert_cmphex(info.cpus[1].rip, ==, 0xffffffff81000001ull);
+    g_assert_cmphex(info.cpus[1].u.x86_64.rip, ==, 0xffffffff81000001ull);
     hv_notes_info_clear(&info);
 
     const uint8_t *bm1 = d + (1 + h.sub_hdr_size) * PS;
@@ -723,6 +724,26 @@ static void elf_order_error(void)
     sink_free(m);
 }
 
+/* Both writers refuse CPU state of an architecture the notes cannot lay
+ * out, before writing a byte. */
+static void unknown_arch_refused(void)
+{
+    const struct hv_writer_ops *ops[] = { &hv_elf_writer_ops, &hv_kdump_writer_ops };
+    for (size_t i = 0; i < G_N_ELEMENTS(ops); i++) {
+        struct guest g;
+        guest_init(&g, small_ranges, G_N_ELEMENTS(small_ranges));
+        g.cpus[1].arch = HV_ARCH_UNKNOWN;
+        struct mem_sink *m = sink_new(TRUE, G_MAXUINT64);
+        struct hv_writer_config cfg = {HV_CODEC_ZLIB, FALSE};
+        GError *err = NULL;
+        g_assert_null(ops[i]->create(&m->base, g.ranges, g.n, &g.meta, &cfg, &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_clear_error(&err);
+        g_assert_cmpuint(m->bytes->len, ==, 0);
+        sink_free(m);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -741,5 +762,6 @@ int main(int argc, char **argv)
     g_test_add_func("/elf/vaddrs", elf_vaddrs);
     g_test_add_func("/elf/xnum", elf_xnum);
     g_test_add_func("/elf/order-error", elf_order_error);
+    g_test_add_func("/writers/unknown-arch-refused", unknown_arch_refused);
     return g_test_run();
 }
