@@ -9,6 +9,12 @@
 
 #include <stdint.h>
 
+/* Most vCPUs a dump describes.  QEMU 7.2's x86 machines allow at most 1024
+ * (q35 with x2APIC; 288 otherwise); this leaves room while bounding what a
+ * hostile monitor can make us hold (a 16 MiB guest with 1,000,000 "CPUs"
+ * once took 2.6 GB) and keeping the notes far under what readers accept. */
+#define HV_MAX_CPUS 8192
+
 enum hv_arch {
     /* Zero, so a state nobody filled in is refused rather than written as
      * some architecture's all-zero registers. */

@@ -180,6 +180,12 @@ static const struct cpu_notes_layout *cpu_layout(const struct hv_cpu_state *c)
 
 gboolean hv_notes_check(const struct hv_dump_meta *meta, GError **err)
 {
+    /* Never write what our own readers (and crash's) would refuse. */
+    if (meta->n_cpus > HV_MAX_CPUS) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "%zu vCPUs: more than the %d a dump may hold",
+                    meta->n_cpus, HV_MAX_CPUS);
+        return FALSE;
+    }
     for (size_t i = 0; i < meta->n_cpus; i++) {
         if (!layout_of(meta->cpus[i].arch)) {
             g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
@@ -187,6 +193,11 @@ gboolean hv_notes_check(const struct hv_dump_meta *meta, GError **err)
                         meta->cpus[i].index, (int)meta->cpus[i].arch);
             return FALSE;
         }
+    }
+    if (meta->vmcoreinfo_len > HV_NOTES_MAX_BYTES / 2) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVALID, "VMCOREINFO of %zu bytes is too large",
+                    meta->vmcoreinfo_len);
+        return FALSE;
     }
     return TRUE;
 }

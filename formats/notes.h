@@ -32,6 +32,9 @@
  * x86_64); else HV_ERROR_INVALID.  Writers check this before building:
  * hv_notes_size() and hv_notes_build() abort on a meta it refuses. */
 gboolean hv_notes_check(const struct hv_dump_meta *meta, GError **err);
+/* Largest note blob a reader accepts, so the largest a writer makes:
+ * hv_notes_check() refuses more CPUs than HV_MAX_CPUS or notes beyond it. */
+#define HV_NOTES_MAX_BYTES (64u << 20)
 /* Exact size of the blob hv_notes_build() produces for meta.  The CPU notes
  * of each CPU take the layout of its arch. */
 size_t hv_notes_size(const struct hv_dump_meta *meta);

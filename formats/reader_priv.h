@@ -6,12 +6,14 @@
 #define HV_READER_PRIV_H
 
 #include "formats/bytesrc.h"
+#include "formats/notes.h"
 #include "formats/reader.h"
 
 /* Bytes the probe functions get from the start of the file. */
 #define HV_READER_PROBE_LEN 64
-/* Note blobs above this are taken as corrupt rather than allocated. */
-#define HV_READER_MAX_NOTES (64u << 20)
+/* Note blobs above this are taken as corrupt rather than allocated (the
+ * writers refuse to make one: notes.h). */
+#define HV_READER_MAX_NOTES HV_NOTES_MAX_BYTES
 
 struct hv_vmcore_ops {
     const char *name;

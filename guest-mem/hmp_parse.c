@@ -310,6 +310,13 @@ GArray *hmp_parse_registers_x86_64(const char *text, GError **err)
                 ok = FALSE;
                 break;
             }
+            if (out->len >= HV_MAX_CPUS) {
+                g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                            "`info registers -a` lists more than %d vCPUs", HV_MAX_CPUS);
+                g_strfreev(lines);
+                g_array_unref(out);
+                return NULL;
+            }
             g_array_set_size(out, out->len + 1);
             cur = &g_array_index(out, struct hv_cpu_state, out->len - 1);
             cur->arch = HV_ARCH_X86_64;

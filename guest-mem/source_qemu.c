@@ -4,6 +4,8 @@
  * when contiguous in guest and host address); reading goes straight to
  * QEMU's address space, so the monitor is not involved per page. */
 #include "guest-mem/source_qemu.h"
+
+#include <json-glib/json-glib.h>
 #include "guest-mem/hmp_parse.h"
 #include "guest-mem/pagemap.h"
 #include "common/hv_error.h"
@@ -321,6 +323,62 @@ static gboolean resolve_hvas(struct gm_monitor *mon, GArray *ranges, GError **er
     return TRUE;
 }
 
+/* Guest-physical addresses above 2^52 exist on no x86_64 machine. */
+#define MAX_GPA_BITS 52
+/* RAM ranges QEMU may report: a pc machine has a handful, a guest with
+ * many DIMMs a few hundred. */
+#define MAX_RAM_RANGES 4096
+
+/* What QEMU's monitor says about guest RAM is checked against what the
+ * kernel says about QEMU's memory: every range must lie in QEMU's mappings
+ * (/proc/PID/maps) and below 2^52.  A
+ * monitor that claims 0..2^64-2 as RAM once made the kdump writer ask for
+ * 512 TiB of bitmap. */
+static gboolean check_layout(pid_t pid, GArray *ranges, GError **err)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/maps", (int)pid);
+    g_autoptr(GArray) maps = g_array_new(FALSE, FALSE, sizeof(uint64_t) * 2);
+    FILE *f = fopen(path, "re");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        uint64_t m[2];
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64, &m[0], &m[1]) == 2 && m[1] > m[0])
+            g_array_append_val(maps, m);
+        /* The rest of a long line (a long file name) is not another mapping. */
+        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
+            ;
+    }
+    if (f)
+        fclose(f);
+    for (guint i = 0; i < ranges->len; i++) {
+        const struct hmp_ram_range *r = &g_array_index(ranges, struct hmp_ram_range, i);
+        const char *why = NULL;
+        if (r->size == 0 || r->gpa > (UINT64_C(1) << MAX_GPA_BITS) ||
+            r->size > (UINT64_C(1) << MAX_GPA_BITS) - r->gpa)
+            why = "lies beyond 52-bit guest-physical addresses";
+        else if (r->hva + r->size < r->hva)
+            why = "wraps QEMU's address space";
+        else {
+            /* Covered by QEMU's mappings, without a gap (maps is sorted). */
+            uint64_t at = r->hva, end = r->hva + r->size;
+            for (guint j = 0; j < maps->len && at < end; j++) {
+                const uint64_t *m = &g_array_index(maps, uint64_t, 2 * j);
+                if (m[0] <= at && at < m[1])
+                    at = m[1];
+            }
+            if (at < end)
+                why = "is not mapped in QEMU's memory";
+        }
+        if (why) {
+            g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                        "QEMU's RAM layout is implausible: guest RAM 0x%" PRIx64 "+0x%" PRIx64
+                        " at QEMU address 0x%" PRIx64 " %s", r->gpa, r->size, r->hva, why);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size,
                                       GError **err)
 {
@@ -334,7 +392,14 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
     g_free(mtree);
     if (!ranges)
         return NULL;
-    if (!resolve_hvas(mon, ranges, err)) {
+    /* Before one gpa2hva per range. */
+    if (ranges->len > MAX_RAM_RANGES) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST, "QEMU reports %u RAM ranges (at most %d)",
+                    ranges->len, MAX_RAM_RANGES);
+        g_array_unref(ranges);
+        return NULL;
+    }
+    if (!resolve_hvas(mon, ranges, err) || !check_layout(pid, ranges, err)) {
         g_array_unref(ranges);
         return NULL;
     }
@@ -393,6 +458,16 @@ struct gm_source *gm_source_qemu_open(struct gm_monitor *mon, uint32_t page_size
     return &q->base;
 }
 
+/* How many vCPUs QEMU says it has (query-cpus-fast), 0 when it cannot tell. */
+static guint qemu_cpu_count(struct gm_monitor *mon)
+{
+    g_autofree char *ret = mon->ops->qmp(mon, "{\"execute\":\"query-cpus-fast\"}", NULL);
+    if (!ret)
+        return 0;
+    g_autoptr(JsonNode) n = json_from_string(ret, NULL);
+    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_array_get_length(json_node_get_array(n)) : 0;
+}
+
 GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err)
 {
     char *text = mon->ops->hmp(mon, "info registers -a", err);
@@ -400,5 +475,14 @@ GArray *gm_qemu_read_cpus(struct gm_monitor *mon, GError **err)
         return NULL;
     GArray *cpus = hmp_parse_registers_x86_64(text, err);
     g_free(text);
+    /* Two answers from the same QEMU must agree: more register sets than
+     * vCPUs is a monitor that lies, and the dump would carry its inventions. */
+    guint expected = cpus ? qemu_cpu_count(mon) : 0;
+    if (cpus && expected && cpus->len > expected) {
+        g_set_error(err, HV_ERROR, HV_ERROR_GUEST,
+                    "`info registers -a` lists %u vCPUs but QEMU has %u", cpus->len, expected);
+        g_array_unref(cpus);
+        return NULL;
+    }
     return cpus;
 }

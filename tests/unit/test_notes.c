@@ -220,6 +220,32 @@ static void unknown_arch_refused(void)
     g_clear_error(&err);
 }
 
+/* Writers refuse what readers refuse: more vCPUs than a dump may hold, or
+ * a VMCOREINFO that would push the notes past the readers' limit. */
+static void too_much_refused(void)
+{
+    struct hv_dump_meta meta = { 0 };
+    struct hv_cpu_state *cpus = g_new0(struct hv_cpu_state, HV_MAX_CPUS + 1);
+    for (size_t i = 0; i <= HV_MAX_CPUS; i++)
+        cpus[i].arch = HV_ARCH_X86_64;
+    meta.cpus = cpus;
+    meta.n_cpus = HV_MAX_CPUS;
+    GError *err = NULL;
+    g_assert_true(hv_notes_check(&meta, &err));
+    g_assert_cmpuint(hv_notes_size(&meta), <, HV_NOTES_MAX_BYTES / 2);
+    meta.n_cpus = HV_MAX_CPUS + 1;
+    g_assert_false(hv_notes_check(&meta, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_clear_error(&err);
+    meta.n_cpus = 1;
+    meta.vmcoreinfo = (const uint8_t *)"x";
+    meta.vmcoreinfo_len = HV_NOTES_MAX_BYTES / 2 + 1;
+    g_assert_false(hv_notes_check(&meta, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+    g_clear_error(&err);
+    g_free(cpus);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -227,5 +253,6 @@ int main(int argc, char **argv)
     g_test_add_func("/notes/minimal", no_cpus_no_vmcoreinfo);
     g_test_add_func("/notes/old-qemu-note", old_qemu_note);
     g_test_add_func("/notes/unknown-arch-refused", unknown_arch_refused);
+    g_test_add_func("/notes/too-much-refused", too_much_refused);
     return g_test_run();
 }
