@@ -46,6 +46,10 @@ struct hv_dump_meta {
     uint64_t kernel_end_pfn;
 
     gboolean live;               /* TRUE: guest ran while dumped, not consistent */
+    /* TRUE: the VMCOREINFO came from guest memory but could not be
+     * confirmed against the guest's own data (it may be a forgery: the
+     * guest owns its memory).  Recorded as vmcoreinfo=untrusted. */
+    gboolean vmcoreinfo_untrusted;
     /* Pages the source could not provide and that were excluded on purpose
      * (a filtered kdump input): dump_level carries them over to kdump out. */
     int dump_level_in;

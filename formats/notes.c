@@ -205,8 +205,10 @@ gboolean hv_notes_check(const struct hv_dump_meta *meta, GError **err)
 /* Desc of the HVDUMP note; buf NULL just measures. */
 static size_t hvdump_desc(const struct hv_dump_meta *meta, char *buf, size_t cap)
 {
-    int n = g_snprintf(buf, cap, "producer=hvdump %s\nlive=%d\n",
-                       HVDUMP_VERSION, meta->live ? 1 : 0);
+    /* The untrusted line only when it applies: other dumps stay as they were. */
+    int n = g_snprintf(buf, cap, "producer=hvdump %s\nlive=%d\n%s",
+                       HVDUMP_VERSION, meta->live ? 1 : 0,
+                       meta->vmcoreinfo_untrusted ? "vmcoreinfo=untrusted\n" : "");
     return (size_t)n;
 }
 
@@ -366,6 +368,8 @@ static void parse_hvdump(const struct hv_blob_note *n, struct hv_notes_info *out
             out->producer = g_strdup(*l + strlen("producer="));
         } else if (g_str_has_prefix(*l, "live=")) {
             out->live = strcmp(*l + strlen("live="), "1") == 0;
+        } else if (strcmp(*l, "vmcoreinfo=untrusted") == 0) {
+            out->vmcoreinfo_untrusted = TRUE;
         }
     }
     g_strfreev(lines);

@@ -88,6 +88,7 @@ struct hv_notes_info {
     size_t vmcoreinfo_len;
     gboolean have_hvdump;       /* an HVDUMP note was present */
     gboolean live;              /* its live=1 */
+    gboolean vmcoreinfo_untrusted; /* its vmcoreinfo=untrusted */
     char *producer;             /* its producer=..., g_malloc'd, or NULL */
 };
 

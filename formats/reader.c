@@ -59,6 +59,7 @@ gboolean hv_reader_add_notes(struct hv_vmcore *d, uint8_t *blob, size_t len,
     if (ni.have_hvdump) {
         d->info.have_hvdump = TRUE;
         d->info.live = ni.live;
+        d->info.vmcoreinfo_untrusted = ni.vmcoreinfo_untrusted;
         g_free(d->producer);
         d->producer = ni.producer;
         ni.producer = NULL;

@@ -45,6 +45,7 @@ struct hv_vmcore_facts {
     /* From an "HVDUMP" note, when present (hvdump wrote the vmcore). */
     gboolean have_hvdump;
     gboolean live;          /* the guest ran while it was dumped */
+    gboolean vmcoreinfo_untrusted; /* VMCOREINFO not confirmed (maybe forged) */
     const char *producer;   /* producer=... or NULL; owned by the dump */
 };
 

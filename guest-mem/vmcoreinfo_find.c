@@ -5,6 +5,7 @@
  * tries every 4-byte aligned offset (ELF notes are 4-byte aligned). */
 #include "guest-mem/vmcoreinfo_find.h"
 #include "guest-mem/phys_read.h"
+#include "common/hv_error.h"
 
 #include <string.h>
 
@@ -14,6 +15,11 @@
 #define NOTE_DESC_OFF (NOTE_HDR + 12u) /* name padded to 4 bytes */
 #define MAX_DESC (1u << 16)     /* kernel uses one page; allow slack */
 #define CHUNK_PAGES 2048u       /* 8 MiB per read with 4 KiB pages */
+/* Candidates fully checked (desc read and validated, accept() asked). */
+#define MAX_CANDIDATES 256u
+/* Bytes spent on candidates beyond the scan itself: this much plus a
+ * quarter of the bytes scanned. */
+#define CANDIDATE_BYTES_BASE (64u << 20)
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -61,11 +67,30 @@ size_t gm_vmcoreinfo_note_check(const uint8_t *buf, size_t len, gboolean *comple
 
 struct scan {
     struct gm_source *src;
+    struct gm_vmcoreinfo_scan *opt;
     uint8_t *buf;
-    GBytes *best;       /* a complete note: stop */
-    GBytes *fallback;   /* first incomplete-looking one */
+    GBytes *best;       /* a complete, accepted note: stop */
+    GBytes *fallback;   /* first refused or incomplete-looking one */
+    gboolean fallback_complete;
     uint64_t best_gpa, fallback_gpa;
+    uint64_t scanned, spent;    /* bytes scanned, bytes spent on candidates */
+    unsigned candidates;
+    gboolean stop;      /* budget spent */
 };
+
+/* Charges n bytes of candidate work; FALSE once the budget is spent. */
+static gboolean charge(struct scan *sc, size_t n)
+{
+    if (sc->candidates >= MAX_CANDIDATES ||
+        sc->spent + n > CANDIDATE_BYTES_BASE + sc->scanned / 4) {
+        sc->stop = TRUE;
+        if (sc->opt)
+            sc->opt->cut_short = TRUE;
+        return FALSE;
+    }
+    sc->spent += n;
+    return TRUE;
+}
 
 /* Looks at a candidate at gpa whose bytes start at p (avail bytes in hand). */
 static gboolean try_at(struct scan *sc, uint64_t gpa, const uint8_t *p, size_t avail,
@@ -78,6 +103,11 @@ static gboolean try_at(struct scan *sc, uint64_t gpa, const uint8_t *p, size_t a
 
     if (descsz == 0)
         return TRUE;
+    /* Checking the note costs its length (and a read when it runs past
+     * what is in hand): that is what the budget counts. */
+    if (!charge(sc, off + descsz))
+        return TRUE;
+    sc->candidates++;
     if (off + descsz > avail) {
         /* The note runs past this chunk: read it whole. */
         tmp = g_malloc(off + descsz);
@@ -95,12 +125,18 @@ static gboolean try_at(struct scan *sc, uint64_t gpa, const uint8_t *p, size_t a
     size_t n = descsz;
     while (n > 0 && p[off + n - 1] == '\0')
         n--;
-    if (complete) {
+    gboolean accepted = complete &&
+                        (!sc->opt || !sc->opt->accept || sc->opt->accept(sc->opt->ud, p + off, n));
+    if (accepted) {
         sc->best = g_bytes_new(p + off, n);
         sc->best_gpa = gpa;
-    } else if (!sc->fallback) {
+    } else if (!sc->fallback || (complete && !sc->fallback_complete)) {
+        /* A complete note that was refused beats an incomplete one. */
+        if (sc->fallback)
+            g_bytes_unref(sc->fallback);
         sc->fallback = g_bytes_new(p + off, n);
         sc->fallback_gpa = gpa;
+        sc->fallback_complete = complete;
     }
     g_free(tmp);
     return TRUE;
@@ -110,9 +146,13 @@ static gboolean scan_pass(struct scan *sc, size_t step, GError **err)
 {
     const uint64_t ps = sc->src->page_size;
 
-    for (size_t bi = 0; bi < sc->src->n_blocks && !sc->best; bi++) {
+    for (size_t bi = 0; bi < sc->src->n_blocks && !sc->best && !sc->stop; bi++) {
         const struct gm_block *b = &sc->src->blocks[bi];
-        for (uint64_t off = 0; off < b->size && !sc->best;) {
+        for (uint64_t off = 0; off < b->size && !sc->best && !sc->stop;) {
+            if (sc->opt && sc->opt->cancel && g_atomic_int_get(sc->opt->cancel)) {
+                g_set_error(err, HV_ERROR, HV_ERROR_CANCELLED, "cancelled");
+                return FALSE;
+            }
             size_t np = (size_t)MIN((uint64_t)CHUNK_PAGES, (b->size - off) / ps);
             size_t bytes = np * ps;
             const uint8_t *p = NULL, *mapped = NULL;
@@ -124,14 +164,15 @@ static gboolean scan_pass(struct scan *sc, size_t step, GError **err)
                     return FALSE;
                 p = sc->buf;
             }
+            sc->scanned += bytes;
             if (step == ps) {
-                for (size_t i = 0; i < bytes && !sc->best; i += step)
+                for (size_t i = 0; i < bytes && !sc->best && !sc->stop; i += step)
                     if (!try_at(sc, b->gpa + off + i, p + i, bytes - i, err))
                         return FALSE;
             } else {
                 /* Every aligned offset: let memmem find the name quickly. */
                 const uint8_t *q = p, *end = p + bytes;
-                while (!sc->best && (q = memmem(q, (size_t)(end - q), NOTE_NAME,
+                while (!sc->best && !sc->stop && (q = memmem(q, (size_t)(end - q), NOTE_NAME,
                                                 NOTE_NAMESZ)) != NULL) {
                     size_t at = (size_t)(q - p);
                     if (at >= NOTE_HDR && (at - NOTE_HDR) % 4 == 0 &&
@@ -150,15 +191,18 @@ static gboolean scan_pass(struct scan *sc, size_t step, GError **err)
     return TRUE;
 }
 
-GBytes *gm_vmcoreinfo_find(struct gm_source *src, uint64_t *gpa_out, GError **err)
+GBytes *gm_vmcoreinfo_find(struct gm_source *src, struct gm_vmcoreinfo_scan *opt,
+                           uint64_t *gpa_out, GError **err)
 {
-    struct scan sc = { .src = src };
+    struct scan sc = { .src = src, .opt = opt };
     GBytes *res = NULL;
     gboolean ok;
 
+    if (opt)
+        opt->untrusted = opt->cut_short = FALSE;
     sc.buf = g_malloc((size_t)CHUNK_PAGES * src->page_size);
     ok = scan_pass(&sc, src->page_size, err);
-    if (ok && !sc.best && !sc.fallback)
+    if (ok && !sc.best && !sc.fallback && !sc.stop)
         ok = scan_pass(&sc, 4, err);
     g_free(sc.buf);
     if (!ok) {
@@ -175,6 +219,8 @@ GBytes *gm_vmcoreinfo_find(struct gm_source *src, uint64_t *gpa_out, GError **er
         res = sc.fallback;
         if (gpa_out)
             *gpa_out = sc.fallback_gpa;
+        if (opt && opt->accept)
+            opt->untrusted = TRUE;
     }
     return res;
 }

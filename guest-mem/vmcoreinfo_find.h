@@ -17,9 +17,31 @@
 size_t gm_vmcoreinfo_note_check(const uint8_t *buf, size_t len, gboolean *complete,
                                 size_t *desc_off);
 
-/* Scans guest memory.  Returns the desc text (without trailing NULs) or NULL
- * when no note was found (err unset) or reading failed (err set).  *gpa_out,
- * if not NULL, receives the note's guest-physical address. */
-GBytes *gm_vmcoreinfo_find(struct gm_source *src, uint64_t *gpa_out, GError **err);
+/* How the scan treats what it finds; every field may be zero. */
+struct gm_vmcoreinfo_scan {
+    /* Guest memory is the guest's: any page can hold a note that looks
+     * like the kernel's.  accept() says whether a complete candidate (its
+     * desc text) is believable; a refused one is remembered only as the
+     * fallback, and the scan goes on.  NULL: the first complete note. */
+    gboolean (*accept)(void *ud, const uint8_t *text, size_t len);
+    void *ud;
+    volatile gint *cancel;    /* checked between chunks (8 MiB) */
+    /* Out: the note found was refused by accept() (the best there was),
+     * or the scan stopped early (too many candidates, or too much work
+     * spent on them). */
+    gboolean untrusted, cut_short;
+};
+
+/* Scans guest memory: page starts first (where the kernel puts its note),
+ * then every 4-byte offset if that found nothing.  The work spent on
+ * candidates is bounded (at most 256 of them fully checked, and their
+ * bytes at most a quarter of the memory scanned plus 64 MiB), so a guest
+ * full of near-miss notes costs a scan about what an honest one does.
+ * Returns the desc text (without trailing NULs) or NULL when no note was
+ * found (err unset) or reading failed or the scan was cancelled (err set:
+ * HV_ERROR_CANCELLED).  *gpa_out, if not NULL, receives the note's
+ * guest-physical address.  opt may be NULL. */
+GBytes *gm_vmcoreinfo_find(struct gm_source *src, struct gm_vmcoreinfo_scan *opt,
+                           uint64_t *gpa_out, GError **err);
 
 #endif

@@ -162,6 +162,8 @@ static void print_json(const struct info_facts *f)
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "live");
         json_builder_add_boolean_value(b, di->live);
+        json_builder_set_member_name(b, "vmcoreinfo_untrusted");
+        json_builder_add_boolean_value(b, di->vmcoreinfo_untrusted);
         json_str_or_null(b, "producer", di->producer);
         json_builder_end_object(b);
     } else {
@@ -216,9 +218,10 @@ static void print_text(const struct info_facts *f)
     else
         printf(ROW "absent\n", "vmcoreinfo:");
     if (di->have_hvdump)
-        printf(ROW "%s%s%s\n", "hvdump note:", di->live ? "live (guest ran while dumped)"
+        printf(ROW "%s%s%s%s\n", "hvdump note:", di->live ? "live (guest ran while dumped)"
                : "consistent (guest paused)", di->producer ? ", " : "",
-               di->producer ? di->producer : "");
+               di->producer ? di->producer : "",
+               di->vmcoreinfo_untrusted ? "; VMCOREINFO not confirmed (may be forged)" : "");
     printf(ROW "%zu\n", "notes:", di->n_notes);
     for (size_t i = 0; i < di->n_notes; i++)
         printf("  %-12s type 0x%-6" PRIx32 " %" PRIu32 " bytes\n", di->notes[i].name,

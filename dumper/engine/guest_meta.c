@@ -96,31 +96,104 @@ static uint64_t find_kernel_end_pfn(struct gm_source *src, const struct hv_dump_
     return gm_kernel_memmap_end_pfn(src, &p);
 }
 
+/* A candidate VMCOREINFO from guest memory is believed when what it says
+ * about the guest can be checked and holds: its PAGESIZE is the source's,
+ * and its OSRELEASE is what the kernel's own utsname (at SYMBOL(init_uts_ns)
+ * through phys_base) says.  A note sprayed into a page somewhere seldom
+ * gets both right; the kernel's always does. */
+struct candidate_check {
+    struct gm_source *src;
+    uint32_t page_size;
+};
+
+static gboolean believable(void *ud, const uint8_t *vi, size_t vl)
+{
+    const struct candidate_check *cc = ud;
+    uint64_t v, sym, off, phys_base = 0;
+    if (!hv_vmcoreinfo_decimal(vi, vl, "PAGESIZE", &v) || v != cc->page_size)
+        return FALSE;
+    hv_vmcoreinfo_number(vi, vl, "phys_base", &phys_base);
+    char *release = hv_vmcoreinfo_get(vi, vl, "OSRELEASE");
+    char uts_release[HV_UTS_LEN];
+    gboolean ok = release && *release &&
+                  hv_vmcoreinfo_symbol(vi, vl, "init_uts_ns", &sym) &&
+                  hv_vmcoreinfo_decimal(vi, vl, "OFFSET(uts_namespace.name)", &off) &&
+                  off < 4096 &&
+                  gm_read_phys(cc->src,
+                               gm_x86_64_kimage_to_phys(sym + off + 2 * HV_UTS_LEN, phys_base),
+                               uts_release, sizeof uts_release, NULL);
+    if (ok) {
+        uts_release[HV_UTS_LEN - 1] = '\0';
+        ok = strcmp(uts_release, release) == 0;
+    }
+    g_free(release);
+    return ok;
+}
+
+/* The guest's memory map may end below RAM QEMU has: then it is no reason
+ * to leave that RAM out.  On x86 QEMU puts only RAM above 4 GiB, and the
+ * block at 0 is RAM: the kernel's map must reach the end of both.  (A
+ * guest once said SECTION_SIZE_BITS=12 and got a dump of 1 page in 4,096.) */
+static gboolean memmap_covers_ram(const struct gm_source *src, uint64_t end_pfn)
+{
+    uint64_t end = end_pfn * (uint64_t)src->page_size;
+    for (size_t i = 0; i < src->n_blocks; i++) {
+        const struct gm_block *b = &src->blocks[i];
+        gboolean ram = b->gpa == 0 || b->gpa >= (UINT64_C(4) << 30);
+        if (ram && b->gpa + b->size > end)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean hv_guest_meta_fill(struct hv_guest_meta *gm, struct gm_source *src,
                             GBytes *vmcoreinfo, GError **err)
 {
     GError *lerr = NULL;
     uint64_t v;
+    struct hv_dump_meta *m = &gm->meta;
 
     g_clear_pointer(&gm->vmcoreinfo, g_bytes_unref);
     if (vmcoreinfo) {
         gm->vmcoreinfo = g_bytes_ref(vmcoreinfo);
     } else {
-        gm->vmcoreinfo = gm_vmcoreinfo_find(src, NULL, &lerr);
+        struct candidate_check cc = { src, m->page_size };
+        struct gm_vmcoreinfo_scan scan = { .accept = believable, .ud = &cc,
+                                           .cancel = gm->cancel };
+        gm->vmcoreinfo = gm_vmcoreinfo_find(src, &scan, NULL, &lerr);
         if (lerr) {
             g_propagate_prefixed_error(err, lerr, "searching VMCOREINFO: ");
             return FALSE;
         }
+        if (scan.cut_short)
+            add_warning(gm, "the VMCOREINFO search met too many look-alike notes and "
+                            "stopped early");
+        if (gm->vmcoreinfo && scan.untrusted) {
+            gsize n;
+            const uint8_t *t = g_bytes_get_data(gm->vmcoreinfo, &n);
+            if (hv_vmcoreinfo_decimal(t, n, "PAGESIZE", &v) && v != m->page_size) {
+                /* It contradicts the source: no metadata beats wrong metadata. */
+                add_warning(gm, "the only VMCOREINFO found in guest memory gives another "
+                                "page size: ignored, the dump lacks kernel metadata");
+                g_clear_pointer(&gm->vmcoreinfo, g_bytes_unref);
+            } else {
+                add_warning(gm, "the VMCOREINFO found in guest memory does not match the "
+                                "guest's utsname: used, but it may be forged "
+                                "(recorded as vmcoreinfo=untrusted)");
+                m->vmcoreinfo_untrusted = TRUE;
+            }
+        }
     }
     if (!gm->vmcoreinfo) {
-        add_warning(gm, "VMCOREINFO not found in guest memory; the dump lacks "
-                        "kernel metadata (use --vmcoreinfo FILE)");
+        if (!m->vmcoreinfo_untrusted && !gm->warning)
+            add_warning(gm, "VMCOREINFO not found in guest memory; the dump lacks "
+                            "kernel metadata (use --vmcoreinfo FILE)");
+        m->vmcoreinfo_untrusted = FALSE;
         return TRUE;
     }
 
     gsize vl;
     const uint8_t *vi = g_bytes_get_data(gm->vmcoreinfo, &vl);
-    struct hv_dump_meta *m = &gm->meta;
     m->vmcoreinfo = vi;
     m->vmcoreinfo_len = vl;
     if (hv_vmcoreinfo_number(vi, vl, "phys_base", &v))
@@ -144,6 +217,14 @@ gboolean hv_guest_meta_fill(struct hv_guest_meta *gm, struct gm_source *src,
         g_clear_error(&lerr);
     }
     m->kernel_end_pfn = find_kernel_end_pfn(src, m, vi, vl);
+    if (m->kernel_end_pfn && !memmap_covers_ram(src, m->kernel_end_pfn)) {
+        char *w = g_strdup_printf("the guest's memory map ends at 0x%" G_GINT64_MODIFIER "x, "
+                                  "below RAM QEMU has: dumping all of QEMU's RAM",
+                                  m->kernel_end_pfn * (uint64_t)src->page_size);
+        add_warning(gm, w);
+        g_free(w);
+        m->kernel_end_pfn = 0;
+    }
     return TRUE;
 }
 

@@ -3,6 +3,9 @@
  * text captured from a real Linux 6.1 guest and decoys around it. */
 #include "guest-mem/vmcoreinfo_find.h"
 #include "fake_source.h"
+#include "common/hv_error.h"
+
+#include <string.h>
 
 static char *vmci_text(gsize *len)
 {
@@ -37,7 +40,7 @@ static void check_found(struct fake_source *f, const char *want, size_t want_len
 {
     GError *err = NULL;
     uint64_t gpa = 0;
-    GBytes *b = gm_vmcoreinfo_find(&f->base, &gpa, &err);
+    GBytes *b = gm_vmcoreinfo_find(&f->base, NULL, &gpa, &err);
 
     g_assert_no_error(err);
     g_assert_nonnull(b);
@@ -118,7 +121,7 @@ static void test_absent(void)
     GError *err = NULL;
 
     memcpy(fake_at(f, 0x4000), "VMCOREINFO", 10);
-    g_assert_null(gm_vmcoreinfo_find(&f->base, NULL, &err));
+    g_assert_null(gm_vmcoreinfo_find(&f->base, NULL, NULL, &err));
     g_assert_no_error(err);
     gm_source_close(&f->base);
 }
@@ -142,6 +145,82 @@ static void test_note_check(void)
     g_assert_cmpuint(gm_vmcoreinfo_note_check(n, sizeof n, &complete, &off), ==, 0);
 }
 
+/* Only notes whose OSRELEASE is the one the test calls real. */
+static gboolean only_real(void *ud, const uint8_t *text, size_t len)
+{
+    (void)ud;
+    return len > 15 && memcmp(text, "OSRELEASE=real\n", 15) == 0;
+}
+
+/* Fakes sprayed below the kernel's note: the first complete one used to
+ * win.  With a check, the real one does; without one that passes, the
+ * best candidate comes back marked untrusted. */
+static void test_fakes_before_the_real_one(void)
+{
+    struct fake_source *f = fake_source_new(4 << 20, 0, 0);
+    const char *fake = "OSRELEASE=6.6.6-evil\nPAGESIZE=8192\n";
+    const char *real = "OSRELEASE=real\nPAGESIZE=4096\n";
+    for (uint64_t gpa = 0x1000; gpa < 0x100000; gpa += 0x2000)
+        put_note(f, gpa, fake, strlen(fake), 11, 0);
+    put_note(f, 0x300000, real, strlen(real), 11, 0);
+    struct gm_vmcoreinfo_scan scan = { .accept = only_real };
+    GError *err = NULL;
+    uint64_t gpa = 0;
+    GBytes *b = gm_vmcoreinfo_find(&f->base, &scan, &gpa, &err);
+    g_assert_no_error(err);
+    g_assert_cmphex(gpa, ==, 0x300000);
+    g_assert_false(scan.untrusted);
+    g_bytes_unref(b);
+    /* The real one gone: a fake is all there is, and it is said so. */
+    memset(fake_at(f, 0x300000), 0, 4096);
+    b = gm_vmcoreinfo_find(&f->base, &scan, &gpa, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(b);
+    g_assert_true(scan.untrusted);
+    g_bytes_unref(b);
+    gm_source_close(&f->base);
+}
+
+/* 16 MiB full of near-miss notes: one at every page start claiming 60,000
+ * bytes of text (so each costs a long check and, at a chunk's end, a read
+ * of its own), never complete.  Bounded work, marked cut short, quick. */
+static void test_near_miss_flood(void)
+{
+    struct fake_source *f = fake_source_new(16 << 20, 0, 0);
+    size_t desc = 60000;
+    char *text = g_malloc(4096 - 24);
+    memcpy(text, "OSRELEASE=", 10);
+    memset(text + 10, 'a', 4096 - 24 - 10);
+    for (uint64_t gpa = 0; gpa < (16u << 20); gpa += 4096) {
+        put_note(f, gpa, text, 4096 - 24, 11, 0);
+        put_le32(fake_at(f, gpa + 4), (uint32_t)desc);  /* claims more than it has */
+    }
+    struct gm_vmcoreinfo_scan scan = { 0 };
+    GError *err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    GBytes *b = gm_vmcoreinfo_find(&f->base, &scan, NULL, &err);
+    gint64 took = g_get_monotonic_time() - t0;
+    g_assert_no_error(err);
+    g_assert_true(scan.cut_short);
+    g_assert_cmpint(took, <, 3 * G_USEC_PER_SEC);
+    if (b)
+        g_bytes_unref(b);
+    g_free(text);
+    gm_source_close(&f->base);
+}
+
+static void test_cancelled(void)
+{
+    struct fake_source *f = fake_source_new(16 << 20, 0, 0);
+    volatile gint cancel = 1;
+    struct gm_vmcoreinfo_scan scan = { .cancel = &cancel };
+    GError *err = NULL;
+    g_assert_null(gm_vmcoreinfo_find(&f->base, &scan, NULL, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_CANCELLED);
+    g_clear_error(&err);
+    gm_source_close(&f->base);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -150,5 +229,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vmcoreinfo_find/unaligned_chunk_crossing", test_unaligned_and_chunk_crossing);
     g_test_add_func("/vmcoreinfo_find/absent", test_absent);
     g_test_add_func("/vmcoreinfo_find/note_check", test_note_check);
+    g_test_add_func("/vmcoreinfo_find/fakes-before-the-real-one", test_fakes_before_the_real_one);
+    g_test_add_func("/vmcoreinfo_find/near-miss-flood", test_near_miss_flood);
+    g_test_add_func("/vmcoreinfo_find/cancelled", test_cancelled);
     return g_test_run();
 }
