@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a hostile or broken "QEMU" says on the QMP socket: the input is the
- * server's byte stream (greeting, replies, events), split into lines as
- * guest-mem/qmp.c reads it, and each line goes through qmp_msg_parse() in
+ * server's byte stream (greeting, replies, events), read line by line by
+ * the same bounded line reader guest-mem/qmp.c uses (with a 4 KiB cap here,
+ * so long lines reach it), and each line goes through qmp_msg_parse() in
  * memory -- the very parser the client uses, without a socket per input.
- * Every line must parse or fail with an error, never trip a Json-CRITICAL. */
+ * Every line must parse or fail with an error, never trip a Json-CRITICAL,
+ * and deep nesting must be refused before json-glib recurses. */
+#include "common/line_reader.h"
 #include "guest-mem/qmp_msg.h"
 #include "fuzz_common.h"
 
@@ -11,18 +14,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = fuzz_cstring(data, size);
-    /* GDataInputStream (NEWLINE_TYPE_ANY) ends lines at \n, \r or \r\n. */
-    char **lines = g_strsplit_set(text, "\r\n", -1);
+    GInputStream *in = g_memory_input_stream_new_from_data(fuzz_copy(data, size),
+                                                           (gssize)size, free);
+    struct hv_line_reader *r = hv_line_reader_new(in, 4096);
+    char *line;
+    size_t len;
+    GError *rerr = NULL;
 
-    for (char **l = lines; *l; l++) {
+    while ((line = hv_line_reader_read(r, &len, NULL, &rerr))) {
         struct qmp_msg m;
         GError *err = NULL;
 
-        if (!qmp_msg_parse(*l, &m, &err)) {
+        if (len > 4096 || strlen(line) > len)
+            abort();
+        if (!qmp_msg_parse(line, &m, &err)) {
             if (!err)
                 abort();
             g_error_free(err);
+            g_free(line);
             continue;
         }
         if (err)
@@ -48,8 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         qmp_msg_clear(&m);
+        g_free(line);
     }
-    g_strfreev(lines);
-    g_free(text);
+    /* The end: the stream's end, or a line over the cap. */
+    if (rerr && !g_error_matches(rerr, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        abort();
+    g_clear_error(&rerr);
+    hv_line_reader_free(r);
+    g_object_unref(in);
     return 0;
 }

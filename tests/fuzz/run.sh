@@ -16,7 +16,7 @@ SECS=${HVDUMP_FUZZ_SECONDS:-${1:-20}}
 [ $# -gt 0 ] && shift
 TARGETS=${*:-"fuzz_reader fuzz_flat fuzz_notes fuzz_vmcoreinfo fuzz_hmp_mtree
   fuzz_hmp_registers fuzz_hmp_gpa2hva fuzz_qmp_json fuzz_config fuzz_control
-  fuzz_periodic"}
+  fuzz_periodic fuzz_guest_meta fuzz_sidecar"}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" "$SRC" -Dfuzzing=true -Dwerror=true >/dev/null ||
@@ -47,7 +47,10 @@ for t in $TARGETS; do
     [ -d "$seeds" ] || seeds=
     log="$BUILD/fuzz-logs/$t.log"
     # -max_len: the dump seeds are up to tens of KiB; text parsers need less.
-    case $t in fuzz_reader|fuzz_flat) maxlen=262144 ;; *) maxlen=16384 ;; esac
+    # fuzz_guest_meta: a guest image, room for a note and page tables.
+    # fuzz_qmp_json: past the 4 KiB line cap and 32 nesting levels.
+    case $t in fuzz_reader|fuzz_flat|fuzz_guest_meta) maxlen=262144 ;;
+               fuzz_qmp_json) maxlen=65536 ;; *) maxlen=16384 ;; esac
     "$exe" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2048 \
         -max_len=$maxlen -print_final_stats=1 \
         -artifact_prefix="$BUILD/fuzz-artifacts/$t-" \
