@@ -3,12 +3,14 @@
  * reader; the only work done here is counting all-zero pages, which needs
  * every page read. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
 
 #include "dumper/cli/cli.h"
 #include "dumper/cli/cli_common.h"
+#include "common/text_safe.h"
 #include "formats/codec.h"
 #include "formats/format_table.h"
 #include "formats/reader.h"
@@ -77,8 +79,9 @@ static void json_str_or_null(JsonBuilder *b, const char *member, const char *s)
 {
     json_builder_set_member_name(b, member);
     if (s) {
-        /* Strings from the file need not be UTF-8; JSON strings must be. */
-        g_autofree char *valid = g_utf8_make_valid(s, -1);
+        /* Strings from the file are the guest's: valid UTF-8 without
+         * control characters (g_utf8_make_valid let 0x1f through). */
+        g_autofree char *valid = hv_text_safe(s, -1, 4096);
         json_builder_add_string_value(b, valid);
     }
     else
@@ -179,53 +182,66 @@ static void print_json(const struct info_facts *f)
     printf("%s\n", text);
 }
 
-#define ROW "%-14s "
+/* One row of the text view: guest strings (utsname, VMCOREINFO values,
+ * note names) go through hv_text_safe(), so a guest cannot put escape
+ * sequences or forged lines on the operator's terminal. */
+static void G_GNUC_PRINTF(2, 3) row(const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_autofree char *safe = hv_text_safe(text, -1, 4096);
+    printf("%-14s %s\n", label, safe);
+}
 
 static void print_text(const struct info_facts *f)
 {
     const struct hv_vmcore_facts *di = f->di;
 
-    printf(ROW "%s\n", "file:", f->path);
+    row("file:", "%s", f->path);
     if (di->format == HV_FORMAT_KDUMP)
-        printf(ROW "kdump (header version %d)\n", "format:", di->header_version);
+        row("format:", "kdump (header version %d)", di->header_version);
     else
-        printf(ROW "elf%s\n", "format:", di->has_vaddrs ? " (with virtual addresses)" : "");
-    printf(ROW "%s\n", "container:", di->flattened ? "flattened" : "plain");
-    printf(ROW "%s\n", "compression:", compression_name(di->compression));
-    printf(ROW "%" PRIu32 "\n", "page size:", di->page_size);
-    printf(ROW "%" PRIu64 " total, %" PRIu64 " dumped, %" PRIu64 " excluded, %"
-           PRIu64 " zero\n", "pages:", di->pages_present, di->pages_dumped,
+        row("format:", "elf%s", di->has_vaddrs ? " (with virtual addresses)" : "");
+    row("container:", "%s", di->flattened ? "flattened" : "plain");
+    row("compression:", "%s", compression_name(di->compression));
+    row("page size:", "%" PRIu32, di->page_size);
+    row("pages:", "%" PRIu64 " total, %" PRIu64 " dumped, %" PRIu64 " excluded, %"
+           PRIu64 " zero", di->pages_present, di->pages_dumped,
            di->pages_present - di->pages_dumped, f->zero_pages);
-    printf(ROW "%zu (max pfn 0x%" PRIx64 ")\n", "ranges:", f->n_ranges, di->max_pfn);
-    printf(ROW "%zu\n", "cpus:", di->n_cpus);
+    row("ranges:", "%zu (max pfn 0x%" PRIx64 ")", f->n_ranges, di->max_pfn);
+    row("cpus:", "%zu", di->n_cpus);
     if (di->format == HV_FORMAT_KDUMP) {
-        printf(ROW "0x%" PRIx64 "\n", "phys_base:", di->phys_base);
-        printf(ROW "%d\n", "dump level:", di->dump_level);
+        row("phys_base:", "0x%" PRIx64, di->phys_base);
+        row("dump level:", "%d", di->dump_level);
         if (di->uts.sysname[0] || di->uts.release[0])
-            printf(ROW "%s %s %s %s %s\n", "utsname:", di->uts.sysname,
+            row("utsname:", "%s %s %s %s %s", di->uts.sysname,
                    di->uts.nodename, di->uts.release, di->uts.version, di->uts.machine);
         else
-            printf(ROW "(empty)\n", "utsname:");
+            row("utsname:", "(empty)");
         g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(di->timestamp_sec);
         g_autofree char *ts = t ? g_date_time_format_iso8601(t) : NULL;
-        printf(ROW "%s (%" PRId64 ".%06" PRId64 ")\n", "timestamp:", ts ? ts : "?",
-               di->timestamp_sec, di->timestamp_usec);
+        row("timestamp:", "%s (%" PRId64 ".%06" PRId64 ")", ts ? ts : "?",
+            di->timestamp_sec, di->timestamp_usec);
     }
     if (di->vmcoreinfo)
-        printf(ROW "OSRELEASE=%s PAGESIZE=%s%s%s\n", "vmcoreinfo:",
+        row("vmcoreinfo:", "OSRELEASE=%s PAGESIZE=%s%s%s",
                f->osrelease ? f->osrelease : "?", f->pagesize ? f->pagesize : "?",
                f->crashtime ? " CRASHTIME=" : "", f->crashtime ? f->crashtime : "");
     else
-        printf(ROW "absent\n", "vmcoreinfo:");
+        row("vmcoreinfo:", "absent");
     if (di->have_hvdump)
-        printf(ROW "%s%s%s%s\n", "hvdump note:", di->live ? "live (guest ran while dumped)"
+        row("hvdump note:", "%s%s%s%s", di->live ? "live (guest ran while dumped)"
                : "consistent (guest paused)", di->producer ? ", " : "",
                di->producer ? di->producer : "",
                di->vmcoreinfo_untrusted ? "; VMCOREINFO not confirmed (may be forged)" : "");
-    printf(ROW "%zu\n", "notes:", di->n_notes);
-    for (size_t i = 0; i < di->n_notes; i++)
-        printf("  %-12s type 0x%-6" PRIx32 " %" PRIu32 " bytes\n", di->notes[i].name,
+    row("notes:", "%zu", di->n_notes);
+    for (size_t i = 0; i < di->n_notes; i++) {
+        g_autofree char *name = hv_text_safe(di->notes[i].name, -1, 64);
+        printf("  %-12s type 0x%-6" PRIx32 " %" PRIu32 " bytes\n", name,
                di->notes[i].type, di->notes[i].desc_size);
+    }
 }
 
 int hv_cli_info(int argc, char **argv)

@@ -235,5 +235,19 @@ else
 fi
 rm -f "$WD/big.img"
 
+# --- guest text with escape sequences, control bytes and bad UTF-8 in a
+# vmcore: `hvdump info` shows it escaped, `info --json` parses
+head -c 1048576 /dev/zero > "$WD/esc.img"
+printf 'OSRELEASE=6.1\033]0;pwned\007\037\377\nPAGESIZE=4096\n' > "$WD/esc.vmci"
+"$HVDUMP" convert "$WD/esc.img@0" -o "$WD/esc.kdump" --vmcoreinfo "$WD/esc.vmci" \
+    --progress=none 2>/dev/null
+"$HVDUMP" info "$WD/esc.kdump" > "$WD/esc.txt" 2>&1
+check "info: no raw escape or control byte from the guest" \
+    $PY -c 'import sys; t=open(sys.argv[1],"rb").read(); sys.exit(any(b < 0x20 and b != 0x0a for b in t))' "$WD/esc.txt"
+check "info: the escape is shown as \\x1b" grep -q 'OSRELEASE=6.1\\x1b]0;pwned' "$WD/esc.txt"
+"$HVDUMP" info --json "$WD/esc.kdump" > "$WD/esc.json" 2>/dev/null
+check "info --json: parses, no control characters in strings" \
+    $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["vmcoreinfo"]["osrelease"]; sys.exit(any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in r))' "$WD/esc.json"
+
 echo "test_bad_input: $CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ]
