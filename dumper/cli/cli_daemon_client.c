@@ -13,10 +13,16 @@
 #include "dumper/cli/cli_common.h"
 #include "dumper/engine/signals.h"
 #include "common/hv_error.h"
+#include "common/json_bounds.h"
+#include "common/line_reader.h"
+
+/* query-dumps lists at most 64 finished jobs and the running ones: far
+ * below this. */
+#define REPLY_MAX_LINE (4u << 20)
 
 struct client {
     GSocketConnection *conn;
-    GDataInputStream *in;
+    struct hv_line_reader *in;
     GOutputStream *out;
 };
 
@@ -27,14 +33,15 @@ static gboolean client_open(struct client *c, const char *path, GError **err)
     c->conn = g_socket_client_connect(sc, G_SOCKET_CONNECTABLE(addr), NULL, err);
     if (!c->conn)
         return FALSE;
-    c->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(c->conn)));
+    c->in = hv_line_reader_new(g_io_stream_get_input_stream(G_IO_STREAM(c->conn)),
+                               REPLY_MAX_LINE);
     c->out = g_io_stream_get_output_stream(G_IO_STREAM(c->conn));
     return TRUE;
 }
 
 static void client_close(struct client *c)
 {
-    g_clear_object(&c->in);
+    g_clear_pointer(&c->in, hv_line_reader_free);
     if (c->conn)
         g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
     g_clear_object(&c->conn);
@@ -65,10 +72,20 @@ static JsonNode *call(struct client *c, const char *cmd, JsonObject *args, JsonP
     if (!g_output_stream_write_all(c->out, line, strlen(line), NULL, NULL, err) ||
         !g_output_stream_write_all(c->out, "\n", 1, NULL, NULL, err))
         return NULL;
-    g_autofree char *reply = g_data_input_stream_read_line_utf8(c->in, NULL, NULL, err);
+    /* Whatever listens on the socket path answers: bounded, like any peer. */
+    size_t len = 0;
+    GError *lerr = NULL;
+    g_autofree char *reply = hv_line_reader_read(c->in, &len, NULL, &lerr);
     if (!reply) {
-        if (err && !*err)
+        if (lerr)
+            g_propagate_error(err, lerr);
+        else
             g_set_error(err, HV_ERROR, HV_ERROR_FAILED, "hvdumpd closed the connection");
+        return NULL;
+    }
+    if (!g_utf8_validate(reply, (gssize)len, NULL) ||
+        !hv_json_depth_ok(reply, len, HV_JSON_MAX_DEPTH)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_FAILED, "malformed reply from the control socket");
         return NULL;
     }
     *parser = json_parser_new();

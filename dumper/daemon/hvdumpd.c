@@ -5,6 +5,7 @@
  * takes dump requests on a control socket (see daemon_control.h). */
 #include <locale.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <glib-unix.h>
@@ -195,6 +196,13 @@ int main(int argc, char **argv)
     }
     /* Dumps are written to files only the daemon's user reads. */
     umask(0077);
+    /* Descriptors for dumps first: the control socket takes at most 128
+     * connections, and the soft limit (often 1024) rises to the hard one. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     /* The limits may have changed since the last run. */
     hvd_spool_enforce(d.cfg.spool, &(struct hvd_retention){ d.cfg.keep, d.cfg.domain_max_bytes,
                                                             d.cfg.max_bytes }, NULL);
