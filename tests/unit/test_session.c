@@ -5,11 +5,16 @@
  * resumed exactly once if the pauser stopped it (never if it was already
  * paused), before the source is closed, the guardian is released, and no
  * output file nor PATH.partial is left.  Plus success, live, a failed
- * resume and a guest that shut down. */
+ * resume and a guest that shut down; and the QMP pauser against a tiny fake
+ * QMP server. */
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "dumper/engine/session.h"
 #include "common/hv_error.h"
@@ -537,6 +542,134 @@ static void test_guest_shut_down(void)
     remove_tree(dir);
 }
 
+/* ---- the QMP pauser against a fake QMP server ---- */
+
+struct fake_qmp {
+    gboolean running;        /* what query-status answers */
+    gboolean shutdown_event; /* send SHUTDOWN before the reply to `cont` */
+    int lfd;
+    char path[108];
+    GString *commands;       /* every command after qmp_capabilities, in order */
+};
+
+static void qmp_send(int fd, const char *s)
+{
+    g_assert_cmpint(write(fd, s, strlen(s)), ==, (ssize_t)strlen(s));
+}
+
+/* One command line, or NULL at end of file. */
+static char *qmp_read_line(int fd)
+{
+    GString *l = g_string_new(NULL);
+    char c;
+    while (read(fd, &c, 1) == 1) {
+        if (c == '\n')
+            return g_string_free(l, FALSE);
+        g_string_append_c(l, c);
+    }
+    g_string_free(l, TRUE);
+    return NULL;
+}
+
+static gpointer fake_qmp_main(gpointer data)
+{
+    struct fake_qmp *f = data;
+    int fd = accept(f->lfd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    qmp_send(fd, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
+    char *line;
+    while ((line = qmp_read_line(fd))) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_assert_true(json_parser_load_from_data(p, line, -1, NULL));
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        const char *cmd = json_object_get_string_member(o, "execute");
+        gint64 id = json_object_get_int_member(o, "id");
+        g_autofree char *ret = NULL;
+        if (strcmp(cmd, "query-status") == 0)
+            ret = g_strdup_printf("{\"running\": %s, \"status\": \"%s\"}",
+                                  f->running ? "true" : "false",
+                                  f->running ? "running" : "paused");
+        if (strcmp(cmd, "qmp_capabilities") != 0)
+            g_string_append_printf(f->commands, "%s ", cmd);
+        if (strcmp(cmd, "stop") == 0)
+            f->running = FALSE;
+        if (strcmp(cmd, "cont") == 0) {
+            f->running = TRUE;
+            if (f->shutdown_event)
+                qmp_send(fd, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+                             "\"event\": \"SHUTDOWN\"}\r\n");
+        }
+        g_autofree char *reply = g_strdup_printf("{\"return\": %s, \"id\": %" G_GINT64_FORMAT
+                                                 "}\r\n", ret ? ret : "{}", id);
+        qmp_send(fd, reply);
+        g_free(line);
+    }
+    close(fd);
+    return NULL;
+}
+
+static GThread *fake_qmp_start(struct fake_qmp *f, gboolean running)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_autofree char *dir = g_dir_make_tmp("hvdump-qmp-XXXXXX", NULL);
+    f->running = running;
+    f->commands = g_string_new("");
+    g_snprintf(f->path, sizeof f->path, "%s/qmp.sock", dir);
+    g_strlcpy(sa.sun_path, f->path, sizeof sa.sun_path);
+    f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    g_assert_cmpint(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(listen(f->lfd, 1), ==, 0);
+    return g_thread_new("fake-qmp", fake_qmp_main, f);
+}
+
+static void fake_qmp_stop(struct fake_qmp *f, GThread *t)
+{
+    g_thread_join(t);
+    close(f->lfd);
+    g_unlink(f->path);
+    g_autofree char *dir = g_path_get_dirname(f->path);
+    g_rmdir(dir);
+    g_string_free(f->commands, TRUE);
+}
+
+static void count_hook(void *ud)
+{
+    struct fake_qmp *f = ud;
+    /* Called before `stop` is sent: nothing but query-status so far. */
+    g_assert_cmpstr(f->commands->str, ==, "query-status ");
+    g_string_append(f->commands, "(hook) ");
+}
+
+static void test_qmp_pauser(gconstpointer data)
+{
+    gboolean running = GPOINTER_TO_INT(data);
+    struct fake_qmp f = {0};
+    GThread *t = fake_qmp_start(&f, running);
+    f.shutdown_event = TRUE;
+    GError *err = NULL;
+    struct qmp_client *c = qmp_connect(f.path, 2000, &err);
+    g_assert_no_error(err);
+
+    struct hv_pauser *p = hv_qmp_pauser_new(c);
+    p->before_pause = count_hook;
+    p->before_pause_ud = &f;
+    g_assert_true(p->ops->end(p, &err));   /* before begin: nothing */
+    g_assert_true(p->ops->begin(p, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(p->ops->paused_by_us(p), ==, running);
+    g_assert_true(p->ops->end(p, &err));
+    g_assert_false(p->ops->paused_by_us(p));
+    g_assert_true(p->ops->end(p, &err));   /* twice: one `cont` at most */
+    g_assert_null(p->ops->describe(p));
+    /* The SHUTDOWN event came with the reply to `cont`: only when we sent it. */
+    g_assert_cmpint(p->ops->guest_shut_down(p), ==, running);
+    hv_pauser_free(p);
+    qmp_close(c);
+    g_assert_cmpstr(f.commands->str, ==,
+                    running ? "query-status (hook) stop cont " : "query-status ");
+    fake_qmp_stop(&f, t);
+}
+
 static const struct fail_case fail_cases[] = {
     {"source-open", FAIL_SOURCE_OPEN, HV_ERROR_PERMISSION, FALSE},
     {"guardian-start", FAIL_GUARD_START, HV_ERROR_IO, FALSE},
@@ -570,5 +703,8 @@ int main(int argc, char **argv)
     g_test_add_func("/session/resume-fails/after-dump", test_resume_fails_after_dump);
     g_test_add_func("/session/resume-fails/after-failure", test_resume_fails_after_failure);
     g_test_add_func("/session/guest-shut-down", test_guest_shut_down);
+    g_test_add_data_func("/session/qmp-pauser/running", GINT_TO_POINTER(TRUE), test_qmp_pauser);
+    g_test_add_data_func("/session/qmp-pauser/already-paused", GINT_TO_POINTER(FALSE),
+                         test_qmp_pauser);
     return g_test_run();
 }
