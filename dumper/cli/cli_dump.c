@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* hvdump dump --qmp SOCKET FILE: dump a running QEMU guest from outside.
- * Order matters: everything that can fail without touching the guest
- * (options, connecting, discovering RAM, the permission probe) comes before
- * the pause; the guest is resumed as soon as its memory has been read, and
- * on every failure path after the pause. */
+/* hvdump dump {--qmp SOCKET | DOMAIN} FILE: dump a running QEMU guest from
+ * outside.  The dump itself is the engine's live-dump session
+ * (dumper/engine/session.h), which fixes the order: everything that can fail
+ * without touching the guest comes before the pause, and the guest is
+ * resumed as soon as its memory has been read, and on every failure path
+ * after the pause.  This file parses options and reports. */
 #include "dumper/cli/cli.h"
 #include "dumper/cli/cli_common.h"
 #include "dumper/engine/guardian.h"
-#include "dumper/engine/guest_meta.h"
-#include "dumper/engine/job.h"
 #include "dumper/engine/pause.h"
+#include "dumper/engine/session.h"
 #include "dumper/engine/signals.h"
 #include "common/hv_error.h"
-#include "common/page.h"
 #include "guest-mem/qmp.h"
-#include "guest-mem/source_qemu.h"
 
 #include <signal.h>
 #include <string.h>
@@ -30,30 +28,6 @@ struct dump_args {
     gboolean live;
     int qmp_timeout_ms;
 };
-
-/* Everything opened for one dump, closed in one place. */
-struct dump_state {
-    struct qmp_client *qmp;
-    struct gm_source *src;
-    struct hv_pause pause;
-    struct hv_guardian guardian; /* resumes the guest if we die by SIGKILL */
-    struct hv_guest_meta gm;
-    GArray *cpus;
-    GBytes *vmcoreinfo;
-    GError *resume_err; /* from the source_done callback */
-};
-
-static void resume_when_read(void *ud)
-{
-    struct dump_state *st = ud;
-    if (!st->resume_err && hv_pause_end(&st->pause, &st->resume_err))
-        hv_guardian_release(&st->guardian);
-}
-
-static void arm_guardian(void *ud)
-{
-    hv_guardian_arm(ud);
-}
 
 static gboolean load_vmcoreinfo(const char *file, GBytes **out, GError **err)
 {
@@ -76,65 +50,34 @@ static gboolean load_vmcoreinfo(const char *file, GBytes **out, GError **err)
     return TRUE;
 }
 
-/* Connect and discover: nothing here changes the guest. */
-static gboolean prepare(struct dump_state *st, const struct dump_args *a, GError **err)
+/* The session's warnings and failed resumes, as every other line of ours. */
+static void report_line(void *ud, const char *line)
 {
-    if (a->vmcoreinfo_file && !load_vmcoreinfo(a->vmcoreinfo_file, &st->vmcoreinfo, err))
-        return FALSE;
-    st->qmp = qmp_connect(a->qmp_path, (unsigned)a->qmp_timeout_ms, err);
-    if (!st->qmp)
-        return FALSE;
-    /* Opening probes a read, so a missing privilege shows up now. */
-    st->src = gm_source_qemu_open(qmp_monitor(st->qmp), HV_PAGE_SIZE, err);
-    return st->src != NULL;
+    (void)ud;
+    hv_cli_error(CMD, "%s", line);
 }
 
-/* With the guest stopped (unless --live): vCPUs and guest metadata. */
-static gboolean collect_meta(struct dump_state *st, const struct dump_args *a,
-                             volatile gint *cancel, GError **err)
+/* --qmp: the QMP socket is the monitor, `stop`/`cont` the pause. */
+static gboolean dump_qmp(const struct dump_args *a, const struct hv_session_opts *so,
+                         struct hv_session_result *res, GError **err)
 {
-    gint64 now = g_get_real_time();
-
-    st->cpus = gm_qemu_read_cpus(qmp_monitor(st->qmp), err);
-    if (!st->cpus)
+    memset(res, 0, sizeof *res);
+    struct qmp_client *qmp = qmp_connect(a->qmp_path, (unsigned)a->qmp_timeout_ms, err);
+    if (!qmp)
         return FALSE;
-    hv_guest_meta_init(&st->gm, st->src->page_size);
-    if (!hv_guest_meta_fill(&st->gm, st->src, st->vmcoreinfo, err))
-        return FALSE;
-    if (st->gm.warning)
-        hv_cli_error(CMD, "warning: %s", st->gm.warning);
-    hv_guest_meta_set_cpus(&st->gm, (const struct hv_cpu_state *)(void *)st->cpus->data,
-                           st->cpus->len);
-    st->gm.meta.timestamp_sec = now / G_USEC_PER_SEC;
-    st->gm.meta.timestamp_usec = now % G_USEC_PER_SEC;
-    st->gm.meta.live = a->live;
-    if (g_atomic_int_get(cancel)) {
-        g_set_error(err, HV_ERROR, HV_ERROR_CANCELLED, "cancelled");
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static void close_state(struct dump_state *st)
-{
-    GError *e = NULL;
-
-    /* Resume before anything else goes away: the guest matters most. */
-    if (!hv_pause_end(&st->pause, &e)) {
-        hv_cli_error(CMD, "%s", e->message);
-        g_error_free(e);
-    }
-    hv_pause_clear(&st->pause);
-    hv_guardian_release(&st->guardian);
-    if (st->gm.cpus)
-        hv_guest_meta_clear(&st->gm);
-    if (st->cpus)
-        g_array_unref(st->cpus);
-    gm_source_close(st->src);
-    qmp_close(st->qmp);
-    if (st->vmcoreinfo)
-        g_bytes_unref(st->vmcoreinfo);
-    g_clear_error(&st->resume_err);
+    /* SIGINT reaches a QEMU that does not answer (the pauser turns it off
+     * again for the resume). */
+    qmp_set_cancel(qmp, so->job.cancel);
+    struct hv_session_guest guest = {
+        .mon = qmp_monitor(qmp),
+        .pauser = hv_qmp_pauser_new(qmp),
+        .guard = so->live ? NULL : hv_guardian_guard_qmp(a->qmp_path),
+    };
+    gboolean ok = hv_session_run(&guest, so, res, err);
+    hv_guard_free(guest.guard);
+    hv_pauser_free(guest.pauser);
+    qmp_close(qmp);
+    return ok;
 }
 
 static int report_failure(GError *err)
@@ -152,72 +95,40 @@ static int report_failure(GError *err)
     return rc;
 }
 
-/* hvdump dump DOMAIN FILE: discovery and pause/resume go through libvirt. */
-static int run_domain_dump(const struct dump_args *a, const struct hv_cli_output_opts *oo)
-{
-    static volatile gint cancel;
-    struct hv_job_opts job;
-    struct hv_job_result res;
-    GError *err = NULL;
-
-    if (!hv_cli_output_opts_to_job(oo, &job, &err))
-        return report_failure(err);
-    if (a->vmcoreinfo_file) {
-        hv_cli_error(CMD, "--vmcoreinfo is only supported with --qmp");
-        return HV_EXIT_USAGE;
-    }
-    g_atomic_int_set(&cancel, 0);
-    hv_signals_install(&cancel);
-    job.cancel = &cancel;
-    if (!a->domain_dump(a->uri, a->domain, &job, a->live, &res, &err))
-        return report_failure(err);
-    hv_cli_print_summary(&job, &res);
-    return HV_EXIT_OK;
-}
-
 static int run_dump(const struct dump_args *a, const struct hv_cli_output_opts *oo)
 {
     static volatile gint cancel; /* the signal handler's flag */
-    struct dump_state st;
-    struct hv_job_opts job;
-    struct hv_job_result res;
+    struct hv_session_opts so = {.live = a->live, .report = report_line};
+    struct hv_session_result res;
     GError *err = NULL;
     int rc = HV_EXIT_OK;
 
-    memset(&st, 0, sizeof st);
-    st.guardian.fd = -1;
-    if (!hv_cli_output_opts_to_job(oo, &job, &err))
+    memset(&res, 0, sizeof res);
+    if (!hv_cli_output_opts_to_job(oo, &so.job, &err))
         return report_failure(err);
     g_atomic_int_set(&cancel, 0);
     hv_signals_install(&cancel);
+    so.job.cancel = &cancel;
 
-    g_autofree char *partial = hv_job_partial_path(&job);
-    st.pause.before_stop = arm_guardian;
-    st.pause.before_stop_ud = &st.guardian;
-    if (!prepare(&st, a, &err) ||
-        (!a->live && !hv_guardian_start_qmp(&st.guardian, a->qmp_path, partial, &err)) ||
-        (!a->live && !hv_pause_begin(&st.pause, st.qmp, &err)) ||
-        !collect_meta(&st, a, &cancel, &err)) {
-        close_state(&st);
+    if (a->vmcoreinfo_file && !load_vmcoreinfo(a->vmcoreinfo_file, &so.vmcoreinfo, &err))
+        return report_failure(err);
+    gboolean ok = a->qmp_path ? dump_qmp(a, &so, &res, &err)
+                              : a->domain_dump(a->uri, a->domain, &so, &res, &err);
+    if (so.vmcoreinfo)
+        g_bytes_unref(so.vmcoreinfo);
+    if (!ok && !res.written) {
+        hv_session_result_clear(&res);
         return report_failure(err);
     }
-    job.cancel = &cancel;
-    job.source_done = a->live ? NULL : resume_when_read;
-    job.source_done_ud = &st;
-    if (!hv_job_run(st.src, &st.gm.meta, &job, &res, &err)) {
-        close_state(&st);
-        return report_failure(err);
-    }
-    if (st.resume_err) {
-        hv_cli_error(CMD, "dump written, but %s", st.resume_err->message);
+    if (!ok) {
+        /* "dump written, but ...": the file is good, the guest needs the
+         * operator, and the exit status says so. */
+        hv_cli_error(CMD, "%s", err->message);
+        g_error_free(err);
         rc = HV_EXIT_FAILURE;
     }
-    GError *pe = NULL;
-    if (qmp_poll_events(st.qmp, &pe) && qmp_event_seen(st.qmp, "SHUTDOWN"))
-        hv_cli_error(CMD, "warning: the guest shut down during the dump");
-    g_clear_error(&pe);
-    hv_cli_print_summary(&job, &res);
-    close_state(&st);
+    hv_cli_print_summary(&so.job, &res.job);
+    hv_session_result_clear(&res);
     return rc;
 }
 
@@ -279,7 +190,7 @@ int hv_cli_dump_with_domains(int argc, char **argv, hv_domain_dump_fn domain_dum
         a.uri = uri;
         a.domain_dump = domain_dump;
         a.vmcoreinfo_file = vmcoreinfo_file;
-        rc = run_domain_dump(&a, &oo);
+        rc = run_dump(&a, &oo);
     } else if (argc > 2 || (argc == 2 && (oo.output || oo.fd >= 0))) {
         hv_cli_error(CMD, "give one output: FILE, -o FILE or --fd N");
         rc = HV_EXIT_USAGE;

@@ -11,15 +11,21 @@
 #include "dumper/libvirt/libvirt_dump.h"
 
 static gboolean dump_domain(const char *uri, const char *domain,
-                            const struct hv_job_opts *job, gboolean live,
-                            struct hv_job_result *res, GError **err)
+                            const struct hv_session_opts *so,
+                            struct hv_session_result *res, GError **err)
 {
-    struct hv_libvirt_dump_opts o = {.job = *job, .live = live, .guardian = TRUE, .uri = uri};
+    struct hv_libvirt_dump_opts o = {
+        .job = so->job, .live = so->live, .guardian = TRUE, .uri = uri,
+        .vmcoreinfo = so->vmcoreinfo, .report = so->report, .report_ud = so->report_ud,
+    };
     struct hv_libvirt_dump_result r;
     memset(&r, 0, sizeof r);
+    memset(res, 0, sizeof *res);
     gboolean ok = hv_libvirt_dump_by_name(uri, domain, &o, &r, err);
-    if (ok)
-        *res = r.job;
+    res->job = r.job;
+    res->guest_bytes = r.guest_bytes;
+    res->kernel_release = g_steal_pointer(&r.kernel_release);
+    res->written = r.written;
     hv_libvirt_dump_result_clear(&r);
     return ok;
 }

@@ -96,6 +96,74 @@ void hv_guardian_release(struct hv_guardian *g)
     }
 }
 
+/* The guardian process behind struct hv_guard: what it rescues is fixed
+ * when it is made, the partial file when it starts. */
+struct process_guard {
+    struct hv_guard base;
+    struct hv_guardian proc;
+    char *qmp_path; /* set for a QMP guest */
+    char *uri;      /* else a libvirt domain: uri (NULL = default) and uuid */
+    char *uuid;
+};
+
+static gboolean process_guard_start(struct hv_guard *g, const char *partial, GError **err)
+{
+    struct process_guard *pg = (struct process_guard *)g;
+    if (pg->qmp_path)
+        return hv_guardian_start_qmp(&pg->proc, pg->qmp_path, partial, err);
+    return hv_guardian_start_libvirt(&pg->proc, pg->uri, pg->uuid, partial, err);
+}
+
+static void process_guard_arm(struct hv_guard *g)
+{
+    hv_guardian_arm(&((struct process_guard *)g)->proc);
+}
+
+static void process_guard_release(struct hv_guard *g)
+{
+    hv_guardian_release(&((struct process_guard *)g)->proc);
+}
+
+static void process_guard_free(struct hv_guard *g)
+{
+    struct process_guard *pg = (struct process_guard *)g;
+    hv_guardian_release(&pg->proc);
+    g_free(pg->qmp_path);
+    g_free(pg->uri);
+    g_free(pg->uuid);
+    g_free(pg);
+}
+
+static const struct hv_guard_ops process_guard_ops = {
+    .start = process_guard_start,
+    .arm = process_guard_arm,
+    .release = process_guard_release,
+    .free = process_guard_free,
+};
+
+static struct process_guard *process_guard_new(void)
+{
+    struct process_guard *pg = g_new0(struct process_guard, 1);
+    pg->base.ops = &process_guard_ops;
+    pg->proc.fd = -1;
+    return pg;
+}
+
+struct hv_guard *hv_guardian_guard_qmp(const char *qmp_path)
+{
+    struct process_guard *pg = process_guard_new();
+    pg->qmp_path = g_strdup(qmp_path);
+    return &pg->base;
+}
+
+struct hv_guard *hv_guardian_guard_libvirt(const char *uri, const char *uuid)
+{
+    struct process_guard *pg = process_guard_new();
+    pg->uri = g_strdup(uri);
+    pg->uuid = g_strdup(uuid);
+    return &pg->base;
+}
+
 /* hvdump died with the guest paused by it: resume it unless it has moved
  * on (panicked, shut down, resumed by someone else). */
 static void rescue_qmp(const char *path)

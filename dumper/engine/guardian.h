@@ -34,6 +34,36 @@ void hv_guardian_arm(struct hv_guardian *g);
  * (with fd = -1) and twice. */
 void hv_guardian_release(struct hv_guardian *g);
 
+/* A guardian as a live dump (dumper/engine/session.h) sees it, so that the
+ * session does not depend on the process above: unit tests record calls
+ * instead of re-executing themselves. */
+struct hv_guard;
+struct hv_guard_ops {
+    /* Starts watching; partial is the dump's PATH.partial (removed by a
+     * rescue) or NULL.  Failing is an error: no pause without a guardian. */
+    gboolean (*start)(struct hv_guard *g, const char *partial, GError **err);
+    /* Just before a running guest is stopped. */
+    void (*arm)(struct hv_guard *g);
+    /* The guest was resumed, or there is nothing to resume: stand down.
+     * Safe when not started and twice. */
+    void (*release)(struct hv_guard *g);
+    void (*free)(struct hv_guard *g);
+};
+struct hv_guard {
+    const struct hv_guard_ops *ops;
+};
+
+/* The guardian process above as a struct hv_guard, for a guest behind a
+ * QMP socket or a libvirt domain (uri NULL = default).  The strings are
+ * copied.  Freeing releases it. */
+struct hv_guard *hv_guardian_guard_qmp(const char *qmp_path);
+struct hv_guard *hv_guardian_guard_libvirt(const char *uri, const char *uuid);
+static inline void hv_guard_free(struct hv_guard *g)
+{
+    if (g)
+        g->ops->free(g);
+}
+
 /* The guardian process itself: `hvdump __guardian qmp SOCKET PARTIAL|-` or
  * `hvdump __guardian libvirt URI|- UUID PARTIAL|-`, reading the pipe on
  * fd 3.  rescue_libvirt is NULL in builds without libvirt. */

@@ -1,48 +1,51 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Pause policy over QMP.  `stop` takes effect before QEMU answers (the vCPUs
- * are out of the guest when the reply arrives), so reading may start right
+/* The QMP pauser.  `stop` takes effect before QEMU answers (the vCPUs are
+ * out of the guest when the reply arrives), so reading may start right
  * after it. */
 #include "dumper/engine/pause.h"
 #include "common/hv_error.h"
 
-gboolean hv_pause_begin(struct hv_pause *p, struct qmp_client *qmp, GError **err)
-{
-    p->qmp = qmp;
-    p->we_paused = FALSE;
-    g_clear_pointer(&p->status_before, g_free);
+struct qmp_pauser {
+    struct hv_pauser base;
+    struct qmp_client *qmp; /* borrowed */
+    gboolean we_paused;
+};
 
-    JsonNode *st = qmp_execute(qmp, "query-status", NULL, err);
-    if (!st)
+static gboolean qmp_pauser_begin(struct hv_pauser *p, GError **err)
+{
+    struct qmp_pauser *q = (struct qmp_pauser *)p;
+    q->we_paused = FALSE;
+
+    /* Type-checked in one place: QEMU's reply is outside input. */
+    g_autofree char *status = qmp_query_status(q->qmp, err);
+    if (!status)
         return FALSE;
-    gboolean running = FALSE;
-    if (JSON_NODE_HOLDS_OBJECT(st)) {
-        JsonObject *o = json_node_get_object(st);
-        running = json_object_get_boolean_member_with_default(o, "running", FALSE);
-        p->status_before = g_strdup(json_object_get_string_member_with_default(o, "status", "?"));
-    }
-    json_node_unref(st);
-    if (!running)
+    if (g_strcmp0(status, "running") != 0)
         return TRUE;
 
-    if (p->before_stop)
-        p->before_stop(p->before_stop_ud);
-    JsonNode *r = qmp_execute(qmp, "stop", NULL, err);
+    if (p->before_pause)
+        p->before_pause(p->before_pause_ud);
+    JsonNode *r = qmp_execute(q->qmp, "stop", NULL, err);
     if (!r) {
         g_prefix_error(err, "cannot pause the guest: ");
         return FALSE;
     }
     json_node_unref(r);
-    p->we_paused = TRUE;
+    q->we_paused = TRUE;
     return TRUE;
 }
 
-gboolean hv_pause_end(struct hv_pause *p, GError **err)
+static gboolean qmp_pauser_end(struct hv_pauser *p, GError **err)
 {
-    if (!p->we_paused || !p->qmp)
+    struct qmp_pauser *q = (struct qmp_pauser *)p;
+    if (!q->we_paused)
         return TRUE;
     /* Cleared first: one attempt only, even if `cont` fails. */
-    p->we_paused = FALSE;
-    JsonNode *r = qmp_execute(p->qmp, "cont", NULL, err);
+    q->we_paused = FALSE;
+    /* The resume must not be cut short by the SIGINT that may have ended
+     * the dump: the client's cancel flag is off from here on. */
+    qmp_set_cancel(q->qmp, NULL);
+    JsonNode *r = qmp_execute(q->qmp, "cont", NULL, err);
     if (!r) {
         g_prefix_error(err, "cannot resume the guest: ");
         return FALSE;
@@ -51,9 +54,46 @@ gboolean hv_pause_end(struct hv_pause *p, GError **err)
     return TRUE;
 }
 
-void hv_pause_clear(struct hv_pause *p)
+static gboolean qmp_pauser_paused_by_us(const struct hv_pauser *p)
 {
-    g_clear_pointer(&p->status_before, g_free);
-    p->qmp = NULL;
-    p->we_paused = FALSE;
+    return ((const struct qmp_pauser *)p)->we_paused;
+}
+
+static const char *qmp_pauser_describe(const struct hv_pauser *p)
+{
+    (void)p;
+    return NULL; /* `cont` has one way only */
+}
+
+/* QMP events are recorded from connect on; only those already waiting on
+ * the socket are read here, without blocking. */
+static gboolean qmp_pauser_guest_shut_down(struct hv_pauser *p)
+{
+    struct qmp_pauser *q = (struct qmp_pauser *)p;
+    GError *e = NULL;
+    gboolean down = qmp_poll_events(q->qmp, &e) && qmp_event_seen(q->qmp, "SHUTDOWN");
+    g_clear_error(&e);
+    return down;
+}
+
+static void qmp_pauser_free(struct hv_pauser *p)
+{
+    g_free(p);
+}
+
+static const struct hv_pauser_ops qmp_pauser_ops = {
+    .begin = qmp_pauser_begin,
+    .end = qmp_pauser_end,
+    .paused_by_us = qmp_pauser_paused_by_us,
+    .describe = qmp_pauser_describe,
+    .guest_shut_down = qmp_pauser_guest_shut_down,
+    .free = qmp_pauser_free,
+};
+
+struct hv_pauser *hv_qmp_pauser_new(struct qmp_client *qmp)
+{
+    struct qmp_pauser *q = g_new0(struct qmp_pauser, 1);
+    q->base.ops = &qmp_pauser_ops;
+    q->qmp = qmp;
+    return &q->base;
 }

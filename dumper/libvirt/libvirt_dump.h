@@ -3,18 +3,19 @@
  * gm_monitor over libvirt, pause/resume through libvirt) and one call that
  * does the whole dump, used by hvdumpd and by `hvdump dump DOMAIN FILE`.
  *
- * cli_dump.c, when no --qmp is given (DOMAIN = name, UUID or id), after its
+ * hvdump.c, for `hvdump dump DOMAIN` (DOMAIN = name, UUID or id), after the
  * usual option parsing into a struct hv_job_opts `job`:
  *
- *     struct hv_libvirt_dump_opts o = { .job = job, .live = live };
+ *     struct hv_libvirt_dump_opts o = { .job = job, .live = live, ... };
  *     struct hv_libvirt_dump_result r;
  *     ok = hv_libvirt_dump_by_name(uri_or_NULL, domain, &o, &r, &err);
  *     if (ok) hv_cli_print_summary(&job, &r.job);
  *     hv_libvirt_dump_result_clear(&r);
  *
- * job.cancel (SIGINT) and job.progress work as for --qmp; the guest is
- * paused with virDomainSuspend (unless live) and resumed as soon as its
- * memory is read, or on any failure. */
+ * The dump is the engine's live-dump session (dumper/engine/session.h) with
+ * the libvirt pauser: job.cancel (SIGINT) and job.progress work as for
+ * --qmp; the guest is paused with virDomainSuspend (unless live) and
+ * resumed as soon as its memory is read, or on any failure. */
 #ifndef HV_LIBVIRT_DUMP_H
 #define HV_LIBVIRT_DUMP_H
 
@@ -50,6 +51,11 @@ struct hv_libvirt_dump_opts {
      * which can re-execute itself as `hvdump __guardian`. */
     gboolean guardian;
     const char *uri;          /* for the guardian's own connection */
+    GBytes *vmcoreinfo;       /* --vmcoreinfo text, or NULL to search the guest */
+    /* Warnings and failed resumes, one line each (see struct
+     * hv_session_opts); NULL: stderr as "hvdump: DOMAIN: LINE". */
+    void (*report)(void *ud, const char *line);
+    void *report_ud;
 };
 
 /* The guardian's rescue for a libvirt domain (see guardian.h). */
@@ -59,13 +65,16 @@ struct hv_libvirt_dump_result {
     struct hv_job_result job;
     char *kernel_release;     /* from the guest's utsname/VMCOREINFO, or NULL */
     uint64_t guest_bytes;     /* RAM found in the guest (sum of its blocks) */
+    /* The dump is complete; with FALSE returned the guest could not be
+     * resumed afterwards ("dump written, but ..."). */
+    gboolean written;
 };
 void hv_libvirt_dump_result_clear(struct hv_libvirt_dump_result *r);
 
-/* The whole dump of dom into opts->job's output: pause unless live, find the
- * guest's memory through the monitor, write the dump, resume what we
- * paused as soon as memory is read.  On failure no file is left and the
- * guest is resumed if we paused it. */
+/* The whole dump of dom into opts->job's output (hv_session_run): find the
+ * guest's memory through the monitor, pause unless live, write the dump,
+ * resume what we paused as soon as memory is read.  On failure no file is
+ * left (unless res->written) and the guest is resumed if we paused it. */
 gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *opts,
                          struct hv_libvirt_dump_result *res, GError **err);
 /* Connects (uri NULL = default), finds the domain by name, UUID or id and

@@ -245,3 +245,79 @@ gboolean hv_libvirt_pause_end(struct hv_libvirt_pause *p, GError **err)
     g_clear_pointer(&p->uri, g_free);
     return ok;
 }
+
+struct libvirt_pauser {
+    struct hv_pauser base;
+    virDomainPtr dom;
+    struct hv_libvirt_pause pause;
+};
+
+static gboolean libvirt_pauser_begin(struct hv_pauser *p, GError **err)
+{
+    struct libvirt_pauser *lp = (struct libvirt_pauser *)p;
+    lp->pause.before_suspend = p->before_pause;
+    lp->pause.before_suspend_ud = p->before_pause_ud;
+    return hv_libvirt_pause_begin(&lp->pause, lp->dom, err);
+}
+
+static gboolean libvirt_pauser_end(struct hv_pauser *p, GError **err)
+{
+    return hv_libvirt_pause_end(&((struct libvirt_pauser *)p)->pause, err);
+}
+
+static gboolean libvirt_pauser_paused_by_us(const struct hv_pauser *p)
+{
+    return ((const struct libvirt_pauser *)p)->pause.we_paused;
+}
+
+static const char *libvirt_pauser_describe(const struct hv_pauser *p)
+{
+    if (!((const struct libvirt_pauser *)p)->pause.resumed_via_qemu)
+        return NULL;
+    return HV_LIBVIRT_RESUMED_VIA_QEMU;
+}
+
+/* Only what libvirt positively says: with libvirtd unreachable (it may be
+ * restarting) nothing is known, and nothing is claimed. */
+static gboolean libvirt_pauser_guest_shut_down(struct hv_pauser *p)
+{
+    struct libvirt_pauser *lp = (struct libvirt_pauser *)p;
+    int state = 0, reason = 0;
+    gboolean down;
+    if (virDomainGetState(lp->dom, &state, &reason, 0) < 0) {
+        virErrorPtr e = virGetLastError();
+        down = e && e->code == VIR_ERR_NO_DOMAIN;
+    } else {
+        down = state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_SHUTDOWN;
+    }
+    virResetLastError();
+    return down;
+}
+
+static void libvirt_pauser_free(struct hv_pauser *p)
+{
+    struct libvirt_pauser *lp = (struct libvirt_pauser *)p;
+    if (lp->pause.dom)
+        virDomainFree(lp->pause.dom);
+    g_free(lp->pause.uri);
+    virDomainFree(lp->dom);
+    g_free(lp);
+}
+
+static const struct hv_pauser_ops libvirt_pauser_ops = {
+    .begin = libvirt_pauser_begin,
+    .end = libvirt_pauser_end,
+    .paused_by_us = libvirt_pauser_paused_by_us,
+    .describe = libvirt_pauser_describe,
+    .guest_shut_down = libvirt_pauser_guest_shut_down,
+    .free = libvirt_pauser_free,
+};
+
+struct hv_pauser *hv_libvirt_pauser_new(virDomainPtr dom)
+{
+    struct libvirt_pauser *lp = g_new0(struct libvirt_pauser, 1);
+    lp->base.ops = &libvirt_pauser_ops;
+    virDomainRef(dom);
+    lp->dom = dom;
+    return &lp->base;
+}

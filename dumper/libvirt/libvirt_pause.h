@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <libvirt/libvirt.h>
+#include "dumper/engine/pause.h"
 
 struct hv_libvirt_pause {
     virDomainPtr dom;     /* referenced while paused by us */
@@ -29,6 +30,11 @@ struct hv_libvirt_pause {
     gboolean resumed_via_qemu;
 };
 
+/* The line to tell the user when resumed_via_qemu is set. */
+#define HV_LIBVIRT_RESUMED_VIA_QEMU \
+    "libvirtd was unreachable; resumed the guest through QEMU's monitor socket " \
+    "(libvirt sees it running once it reconnects)"
+
 /* How long pause_end keeps trying when libvirtd is unreachable. */
 #define HV_LIBVIRT_RESUME_WAIT_MS 30000
 
@@ -41,5 +47,11 @@ gboolean hv_libvirt_pause_begin(struct hv_libvirt_pause *p, virDomainPtr dom,
  * needs no resume and is not an error; a guest that cannot be resumed by
  * any means is (HV_ERROR_GUEST, the message says what to run). */
 gboolean hv_libvirt_pause_end(struct hv_libvirt_pause *p, GError **err);
+
+/* The functions above as a struct hv_pauser (dumper/engine/pause.h) for a
+ * live dump of dom (referenced until freed).  describe() says when the
+ * resume went through QEMU's monitor; guest_shut_down() is TRUE when libvirt
+ * says the domain is shut off, shutting down, or gone. */
+struct hv_pauser *hv_libvirt_pauser_new(virDomainPtr dom);
 
 #endif
