@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +84,16 @@ void hv_guardian_arm(struct hv_guardian *g)
     say(g, 'A');
 }
 
+void hv_guardian_partial_created(struct hv_guardian *g, uint64_t dev, uint64_t ino)
+{
+    if (g->fd < 0)
+        return;
+    char msg[64];
+    int n = g_snprintf(msg, sizeof msg, "P%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT "\n", dev, ino);
+    for (int i = 0; i < n; i++)
+        say(g, msg[i]);
+}
+
 void hv_guardian_release(struct hv_guardian *g)
 {
     say(g, 'D');
@@ -119,6 +131,11 @@ static void process_guard_arm(struct hv_guard *g)
     hv_guardian_arm(&((struct process_guard *)g)->proc);
 }
 
+static void process_guard_partial_created(struct hv_guard *g, uint64_t dev, uint64_t ino)
+{
+    hv_guardian_partial_created(&((struct process_guard *)g)->proc, dev, ino);
+}
+
 static void process_guard_release(struct hv_guard *g)
 {
     hv_guardian_release(&((struct process_guard *)g)->proc);
@@ -137,6 +154,7 @@ static void process_guard_free(struct hv_guard *g)
 static const struct hv_guard_ops process_guard_ops = {
     .start = process_guard_start,
     .arm = process_guard_arm,
+    .partial_created = process_guard_partial_created,
     .release = process_guard_release,
     .free = process_guard_free,
 };
@@ -205,19 +223,37 @@ int hv_guardian_main(int argc, char **argv, hv_guardian_libvirt_fn rescue_libvir
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
-    gboolean armed = FALSE;
+    gboolean armed = FALSE, have_identity = FALSE;
+    uint64_t dev = 0, ino = 0;
+    char line[64];
+    size_t line_len = 0;
+    gboolean in_identity = FALSE;
     for (;;) {
         char c;
         ssize_t n = read(GUARDIAN_FD, &c, 1);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n == 1 && c == 'A') {
-            armed = TRUE;
+        if (n != 1)
+            break; /* end of file or error: hvdump is gone */
+        if (in_identity) {
+            /* "P<dev>:<ino>\n": the partial file hvdump created. */
+            if (c != '\n' && line_len < sizeof line - 1) {
+                line[line_len++] = c;
+                continue;
+            }
+            line[line_len] = '\0';
+            have_identity = sscanf(line, "%" SCNu64 ":%" SCNu64, &dev, &ino) == 2;
+            in_identity = FALSE;
             continue;
         }
-        if (n == 1 && c == 'D')
+        if (c == 'A')
+            armed = TRUE;
+        else if (c == 'P') {
+            in_identity = TRUE;
+            line_len = 0;
+        }
+        else if (c == 'D')
             return 0;
-        break; /* end of file or error: hvdump is gone */
     }
     if (!armed)
         return 0;
@@ -227,8 +263,20 @@ int hv_guardian_main(int argc, char **argv, hv_guardian_libvirt_fn rescue_libvir
     else
         rescue_libvirt(strcmp(argv[2], "-") ? argv[2] : NULL, argv[3]);
     /* The partial file was held with an flock by the dead process; it is
-     * ours to remove now that nobody writes it. */
-    if (strcmp(partial, "-") != 0 && unlink(partial) == 0)
+     * ours to remove now that nobody writes it -- but only that file: the
+     * name must end in ".partial" and the file there must be the one hvdump
+     * said it created (device and inode), not whatever a caller named. */
+    struct stat st;
+    if (strcmp(partial, "-") == 0)
+        return 0;
+    if (!g_str_has_suffix(partial, ".partial") || !have_identity ||
+        lstat(partial, &st) < 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino) {
+        fprintf(stderr, "hvdump: guardian: %s is not the partial file of this dump; "
+                        "left in place\n", partial);
+        return 0;
+    }
+    if (unlink(partial) == 0)
         fprintf(stderr, "hvdump: guardian: removed %s\n", partial);
     return 0;
 }

@@ -13,6 +13,7 @@
 #define HV_GUARDIAN_H
 
 #include <glib.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct hv_guardian {
@@ -30,6 +31,11 @@ gboolean hv_guardian_start_libvirt(struct hv_guardian *g, const char *uri,
                                    const char *uuid, const char *partial,
                                    GError **err);
 void hv_guardian_arm(struct hv_guardian *g);
+/* The partial file's identity: a rescue removes PARTIAL only when it is
+ * still this file (and its name ends in ".partial").  Without it, nothing
+ * is removed: `hvdump __guardian qmp X /any/path`, run by hand (or through
+ * sudo), must not be a way to delete files. */
+void hv_guardian_partial_created(struct hv_guardian *g, uint64_t dev, uint64_t ino);
 /* Tells the guardian all is well and reaps it.  Safe on a zeroed struct
  * (with fd = -1) and twice. */
 void hv_guardian_release(struct hv_guardian *g);
@@ -44,6 +50,9 @@ struct hv_guard_ops {
     gboolean (*start)(struct hv_guard *g, const char *partial, GError **err);
     /* Just before a running guest is stopped. */
     void (*arm)(struct hv_guard *g);
+    /* The partial file now exists: its identity, the only file a rescue
+     * may remove.  May be NULL. */
+    void (*partial_created)(struct hv_guard *g, uint64_t dev, uint64_t ino);
     /* The guest was resumed, or there is nothing to resume: stand down.
      * Safe when not started and twice. */
     void (*release)(struct hv_guard *g);

@@ -133,6 +133,9 @@ static struct hv_sink *open_sink(struct job *j, const struct hv_job_opts *opts,
     j->out = open_output(opts, err);
     if (!j->out)
         return NULL;
+    uint64_t dev, ino;
+    if (opts->partial_created && hv_output_partial_identity(j->out, &dev, &ino))
+        opts->partial_created(opts->partial_created_ud, dev, ino);
     hv_output_set_nospace_handler(j->out, opts->on_nospace, opts->on_nospace_ud);
     struct hv_sink *sink = hv_output_sink(j->out);
     /* kdump seeks back to write bitmaps and descriptors; a pipe gets the

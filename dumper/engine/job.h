@@ -34,6 +34,10 @@ struct hv_job_opts {
      * NULL = fail at once (hvdump); hvdumpd prunes its spool. */
     gboolean (*on_nospace)(void *ud);
     void *on_nospace_ud;
+    /* Called once the PATH.partial exists, with its device and inode (not
+     * for stdout or an fd): the guardian removes only that file. */
+    void (*partial_created)(void *ud, uint64_t dev, uint64_t ino);
+    void *partial_created_ud;
 };
 
 struct hv_job_result {

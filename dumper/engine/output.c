@@ -184,3 +184,8 @@ void hv_output_abort(struct hv_output *o)
         return;
     hv_output_file_abort(output_free_layers(o));
 }
+
+gboolean hv_output_partial_identity(struct hv_output *o, uint64_t *dev, uint64_t *ino)
+{
+    return hv_output_file_identity(o->file, dev, ino);
+}

@@ -53,6 +53,9 @@ gboolean hv_output_set_fetch(struct hv_output *o, hv_output_fetch_fn fn, void *u
 gboolean hv_output_wait_fetched(struct hv_output *o, GError **err);
 /* "PATH.partial": where a dump to PATH is written until it is complete. */
 char *hv_output_partial_path(const char *path);
+/* Device and inode of the PATH.partial this output writes; FALSE for
+ * stdout, an fd, or a file opened in place. */
+gboolean hv_output_partial_identity(struct hv_output *o, uint64_t *dev, uint64_t *ino);
 /* Remove the partial file (if any) and free o.  Safe after a failed write. */
 void hv_output_abort(struct hv_output *o);
 

@@ -254,6 +254,16 @@ gboolean hv_output_file_created(struct hv_output_file *f)
     return f->created;
 }
 
+gboolean hv_output_file_identity(struct hv_output_file *f, uint64_t *dev, uint64_t *ino)
+{
+    struct stat st;
+    if (!hv_output_file_created(f) || fstat(f->fd, &st) < 0)
+        return FALSE;
+    *dev = (uint64_t)st.st_dev;
+    *ino = (uint64_t)st.st_ino;
+    return TRUE;
+}
+
 void hv_output_file_set_nospace_handler(struct hv_output_file *f, gboolean (*fn)(void *ud),
                                         void *ud)
 {

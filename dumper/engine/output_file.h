@@ -35,6 +35,10 @@ gboolean hv_output_file_is_plain(struct hv_output_file *f);
 /* Our own new, empty PATH.partial: a hole reads back as zeros there, and
  * nobody else has it open. */
 gboolean hv_output_file_created(struct hv_output_file *f);
+/* That file's identity (device and inode), for whoever may have to remove
+ * it after we die (the guardian); FALSE when the output is not a
+ * PATH.partial of ours. */
+gboolean hv_output_file_identity(struct hv_output_file *f, uint64_t *dev, uint64_t *ino);
 
 /* See hv_output_set_nospace_handler; called from whichever thread writes. */
 void hv_output_file_set_nospace_handler(struct hv_output_file *f, gboolean (*fn)(void *ud),

@@ -139,11 +139,23 @@ static gboolean cancelled(const struct session *s, GError **err)
     return TRUE;
 }
 
+/* The guardian removes the partial file after a crash only once it knows
+ * which file that is. */
+static void tell_guard_partial(void *ud, uint64_t dev, uint64_t ino)
+{
+    struct hv_guard *g = ud;
+    g->ops->partial_created(g, dev, ino);
+}
+
 static gboolean write_dump(struct session *s, struct hv_session_result *res, GError **err)
 {
     struct hv_job_opts job = s->opts->job;
     job.source_done = s->opts->live ? NULL : resume_when_read;
     job.source_done_ud = s;
+    if (s->guest->guard && s->guest->guard->ops->partial_created) {
+        job.partial_created = tell_guard_partial;
+        job.partial_created_ud = s->guest->guard;
+    }
     if (!hv_job_run(s->src, &s->gm.meta, &job, &res->job, err)) {
         /* The dump's own failure is the error; a failed resume too is
          * worth its line. */

@@ -249,5 +249,18 @@ check "info: the escape is shown as \\x1b" grep -q 'OSRELEASE=6.1\\x1b]0;pwned' 
 check "info --json: parses, no control characters in strings" \
     $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["vmcoreinfo"]["osrelease"]; sys.exit(any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in r))' "$WD/esc.json"
 
+# --- `hvdump __guardian`, run by hand (or through sudo), removes no file it
+# was not told about by the dump that created it (a QEMU that never answers:
+# each run waits out its reconnect tries, ~10 s)
+echo keep > "$WD/victim"
+echo keep > "$WD/victim.partial"
+"$HVDUMP" __guardian qmp "$WD/no-qmp.sock" "$WD/victim" 3< <(printf A) 2>"$WD/stderr"
+check "guardian: a path not ending in .partial is left in place" test -s "$WD/victim"
+"$HVDUMP" __guardian qmp "$WD/no-qmp.sock" "$WD/victim.partial" 3< <(printf A) 2>"$WD/stderr"
+check "guardian: a .partial it was not told about is left in place" test -s "$WD/victim.partial"
+"$HVDUMP" __guardian qmp "$WD/no-qmp.sock" "$WD/victim.partial" 3< <(printf 'AP1:2\n') 2>"$WD/stderr"
+check "guardian: a .partial that is another file is left in place" test -s "$WD/victim.partial"
+check "  and it says so" grep -q "not the partial file of this dump" "$WD/stderr"
+
 echo "test_bad_input: $CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ]

@@ -44,6 +44,7 @@ struct fake_guest {
     gboolean shuts_down;
     gboolean paused;         /* the guest's state now */
     int stops, resumes, guard_starts, guard_releases;
+    uint64_t partial_dev, partial_ino;  /* what the guard was told */
     GString *log;            /* events in order, space separated */
     volatile gint cancel;
     volatile gint name_taken; /* FAIL_COMMIT: a directory at the output path */
@@ -262,6 +263,20 @@ static void guard_arm(struct hv_guard *gd)
     record(((struct rec_guard *)gd)->g, "arm");
 }
 
+static void guard_partial_created(struct hv_guard *gd, uint64_t dev, uint64_t ino)
+{
+    struct rec_guard *rg = (struct rec_guard *)gd;
+    /* The file exists now, and it is the one named. */
+    g_autofree char *partial = g_strconcat(rg->g->output, ".partial", NULL);
+    struct stat st;
+    g_assert_cmpint(lstat(partial, &st), ==, 0);
+    g_assert_cmpuint(st.st_dev, ==, dev);
+    g_assert_cmpuint(st.st_ino, ==, ino);
+    rg->g->partial_dev = dev;
+    rg->g->partial_ino = ino;
+    record(rg->g, "partial");
+}
+
 static void guard_release(struct hv_guard *gd)
 {
     struct rec_guard *rg = (struct rec_guard *)gd;
@@ -278,7 +293,8 @@ static void guard_free(struct hv_guard *gd)
 }
 
 static const struct hv_guard_ops rec_guard_ops = {
-    .start = guard_start, .arm = guard_arm, .release = guard_release, .free = guard_free,
+    .start = guard_start, .arm = guard_arm, .partial_created = guard_partial_created,
+    .release = guard_release, .free = guard_free,
 };
 
 /* ---- running one session ---- */
@@ -451,6 +467,12 @@ static void test_success(gconstpointer data)
     g_assert_false(reported(&g, "shut down"));
     g_assert_true(is_regular(g.output));
     g_assert_cmpuint(out.res.job.bytes_written, >, 0);
+    /* The guard learnt the partial file's identity, which the final file
+     * keeps (a rename). */
+    struct stat st;
+    g_assert_cmpint(stat(g.output, &st), ==, 0);
+    g_assert_cmpuint(g.partial_ino, ==, st.st_ino);
+    assert_order(&g, "guard", "partial");
     g_autofree char *partial = g_strconcat(g.output, ".partial", NULL);
     g_assert_false(exists(partial));
     fake_guest_clear(&g, &out);
