@@ -45,6 +45,19 @@ static char *iso8601(int64_t usec)
     return t ? g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
 }
 
+/* A string from the guest: valid UTF-8, no control characters, bounded;
+ * null when unknown. */
+static void add_guest_text(JsonBuilder *b, const char *member, const char *text)
+{
+    json_builder_set_member_name(b, member);
+    if (text) {
+        g_autofree char *safe = hv_text_safe(text, -1, GUEST_TEXT_MAX);
+        json_builder_add_string_value(b, safe);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
 gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError **err)
 {
     g_autofree char *sha = hvd_sha256_file(s->dump_path, err);
@@ -87,21 +100,8 @@ gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError
         json_builder_set_member_name(b, "qemu_start");
         json_builder_add_int_value(b, (gint64)s->qemu_start);
     }
-    /* Both come from the guest: valid UTF-8, no control characters, bounded. */
-    json_builder_set_member_name(b, "kernel_release");
-    if (s->kernel_release) {
-        g_autofree char *safe = hv_text_safe(s->kernel_release, -1, GUEST_TEXT_MAX);
-        json_builder_add_string_value(b, safe);
-    } else {
-        json_builder_add_null_value(b);
-    }
-    json_builder_set_member_name(b, "panic_message");
-    if (s->panic_message) {
-        g_autofree char *safe = hv_text_safe(s->panic_message, -1, GUEST_TEXT_MAX);
-        json_builder_add_string_value(b, safe);
-    } else {
-        json_builder_add_null_value(b);
-    }
+    add_guest_text(b, "kernel_release", s->kernel_release);
+    add_guest_text(b, "panic_message", s->panic_message);
     json_builder_end_object(b);
 
     g_autoptr(JsonGenerator) gen = json_generator_new();
