@@ -3,7 +3,8 @@
 """Attacks on hvdumpd's control socket from one client, bounded in count and
 time, for test_daemon_basics.sh.  Prints one line of facts per attack.
 
-  hostile_client.py SOCKET deep           one line of 100,000 '[': the reply
+  hostile_client.py SOCKET deep           one line of 60,000 "[" (under the 64 KiB
+                                          line cap): the reply
   hostile_client.py SOCKET endless MIB    MIB MiB without a newline: what happens
   hostile_client.py SOCKET idle N SECS    opens N connections, holds them SECS
                                           seconds, prints how many were refused
@@ -24,7 +25,7 @@ def main():
     path, what = sys.argv[1], sys.argv[2]
     if what == "deep":
         s = connect(path)
-        s.sendall(b"[" * 100000 + b"\n")
+        s.sendall(b"[" * 60000 + b"\n")
         print(s.makefile("rb").readline().decode().strip() or "EOF")
     elif what == "endless":
         s = connect(path)

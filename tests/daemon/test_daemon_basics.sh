@@ -93,7 +93,7 @@ check "refusal logged" wait_log "refused peer uid 65534" 5
 cp "$HERE/hostile_client.py" "$WORK/hostile_client.py"
 AS_MEMBER="setpriv --reuid=nobody --regid=nogroup --groups=$GROUP"
 out=$($AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" deep 2>&1)
-check "100,000 nested '[': an error reply, no crash" grep -q 'nested too deeply' <<<"$out"
+check "60,000 nested '[': an error reply, no crash" grep -q 'nested too deeply' <<<"$out"
 check "  hvdumpd still running" kill -0 "$DPID"
 rss_before=$(ps -o rss= -p "$DPID")
 out=$($AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" endless 256 2>&1)

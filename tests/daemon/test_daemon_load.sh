@@ -33,6 +33,7 @@ done
 start_daemon "[daemon]
 spool=$SPOOL
 socket=$SOCK
+socket-group=adm
 [collect]
 domains=$PREFIX-*
 format=kdump-zlib
@@ -100,6 +101,18 @@ crashed() { [ "$($LV_VIRSH domstate "$1" 2>/dev/null | head -1)" != running ]; }
 # The guests panic seconds apart (TCG, serial lines); throttled, each
 # dump lasts long enough for the three to run side by side.
 throttle "$DPID"
+# Meanwhile a member of the socket's group attacks the control socket
+# (bounded by the client: 200 connections, 64 MiB lines): the crashes
+# must still be collected and root still answered.
+cp "$HERE/hostile_client.py" "$WORK/hostile_client.py"
+AS_MEMBER="setpriv --reuid=nobody --regid=nogroup --groups=adm"
+$AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" idle 200 600 >"$WORK/idle.out" 2>&1 &
+ATTACK_IDLE=$!
+( for i in 1 2 3; do
+      $AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" deep
+      $AS_MEMBER $PY "$WORK/hostile_client.py" "$SOCK" endless 64
+  done ) >"$WORK/attacks.out" 2>&1 &
+ATTACK_LINES=$!
 for try in 1 2 3 4; do
     todo=()
     for x in "${DOMS[@]}"; do crashed "$(dom "$x")" || todo+=("$WORK/guest-$x/cmd.sock"); done
@@ -120,6 +133,13 @@ for x in "${DOMS[@]}"; do
     check "$dn: crash dump completed" wait_log "$dn: dump [0-9]* completed" 600
     check "$dn: after=destroy done" wait_log "$dn: after=destroy done" 60
 done
+out=$(query)
+check "root answered while the socket is under attack" grep -q '"return"' <<<"$out"
+wait $ATTACK_LINES
+check "attacks answered, not crashed on ($(tr '\n' ' ' < "$WORK/attacks.out" | head -c 200))" \
+    test "$(grep -c 'nested too deeply\|request line too long' "$WORK/attacks.out")" -eq 6
+kill $ATTACK_IDLE 2>/dev/null; wait $ATTACK_IDLE 2>/dev/null
+check "the idle flood was held to 16 connections ($(cat "$WORK/idle.out"))" grep -q '^held 16 ' "$WORK/idle.out"
 unthrottle "$DPID"
 sleep 3 # late duplicate events would start a second dump now
 LOG=$WORK/hvdumpd.log
