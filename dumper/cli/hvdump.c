@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hvdump COMMAND [options]: dispatch to one subcommand. */
 #include <glib.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,6 +83,11 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* The user's language and character set for messages (GOption's help
+     * shows "[OPTION…]" only then); numbers stay in C format so that JSON
+     * and machine-read lines are the same in every locale. */
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
     if (argc < 2) {
         usage(stderr);
         return HV_EXIT_USAGE;

@@ -152,10 +152,11 @@ static gboolean on_signal(gpointer ud)
 int main(int argc, char **argv)
 {
     g_autofree char *config = NULL;
-    gboolean check = FALSE;
+    gboolean check = FALSE, version = FALSE;
     GOptionEntry entries[] = {
         { "config", 'f', 0, G_OPTION_ARG_FILENAME, &config, "configuration file", "FILE" },
         { "check-config", 0, 0, G_OPTION_ARG_NONE, &check, "parse the configuration and exit", NULL },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- collect crash dumps of libvirt guests");
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && g_strcmp0(argv[1], "__guardian") == 0)
         return hv_guardian_main(argc - 1, argv + 1, hv_libvirt_guardian_rescue);
     setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");   /* sidecars and logs read by programs */
     /* Everything we print may carry text from a guest or QEMU (error
      * messages quote them): no control characters reach the log. */
     g_set_printerr_handler(hv_text_safe_printerr);
@@ -176,6 +178,10 @@ int main(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc > 1) {
         g_printerr("hvdumpd: %s\n", err ? err->message : "unexpected arguments");
         return 2;
+    }
+    if (version) {
+        printf("hvdumpd %s\n", HVDUMP_VERSION);
+        return 0;
     }
     if (!config) {
         g_printerr("hvdumpd: --config FILE is required\n");

@@ -22,6 +22,10 @@ HVDUMP_LV_DOMAIN=$NAME "$LV_MONITOR_TEST" >"$WORK/monitor.log" 2>&1
 check "libvirt lookup/monitor/pause (test-libvirt-monitor)" test $? -eq 0
 grep -q "^not ok\|ERROR" "$WORK/monitor.log" && cat "$WORK/monitor.log"
 
+# --- version
+out=$("$HVDUMPD" --version 2>&1); rc=$?
+check "hvdumpd --version" test $rc -eq 0 -a -n "$(grep -E '^hvdumpd [0-9]+\.[0-9]+' <<<"$out")"
+
 # --- configuration errors
 printf '[collect]\nafter=sometimes\n' > "$WORK/bad.conf"
 "$HVDUMPD" --config "$WORK/bad.conf" 2>"$WORK/bad.err"; rc=$?

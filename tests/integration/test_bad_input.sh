@@ -235,6 +235,10 @@ else
 fi
 rm -f "$WD/big.img"
 
+# --- the user's locale reaches GOption's help (it showed "[OPTION?]")
+out=$(LC_ALL=C.UTF-8 "$HVDUMP" info --help 2>&1)
+check "help in a UTF-8 locale shows [OPTION…]" grep -q 'OPTION…' <<<"$out"
+
 # --- guest text with escape sequences, control bytes and bad UTF-8 in a
 # vmcore: `hvdump info` shows it escaped, `info --json` parses
 head -c 1048576 /dev/zero > "$WD/esc.img"
