@@ -6,6 +6,7 @@
  * stay in RSS unless the caller unmapped a wider range than it read. */
 #include "guest-mem/source.h"
 #include "common/hv_error.h"
+#include "common/size_parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,29 +30,6 @@ struct image_source {
     size_t n;
 };
 
-static gboolean parse_gpa(const char *s, uint64_t *out)
-{
-    if (!*s || *s == '-' || *s == '+')
-        return FALSE;
-    char *end = NULL;
-    errno = 0;
-    guint64 v = g_ascii_strtoull(s, &end, 0);
-    if (errno || end == s)
-        return FALSE;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
-    }
-    if (*end)
-        return FALSE;
-    if (shift && v > (G_MAXUINT64 >> shift))
-        return FALSE;
-    *out = v << shift;
-    return TRUE;
-}
 
 static const struct image *find_image(const struct image_source *is, uint64_t gpa,
                                       size_t n_pages)
@@ -152,10 +130,8 @@ static gboolean open_one(const char *spec, uint32_t page_size, struct image *im,
         return FALSE;
     }
     im->file = g_strndup(spec, (gsize)(at - spec));
-    if (!parse_gpa(at + 1, &im->gpa)) {
-        g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                    "%s: bad guest-physical address '%s' (decimal or 0x hex, optional K/M/G)",
-                    spec, at + 1);
+    if (!hv_parse_size(at + 1, &im->gpa, err)) {
+        g_prefix_error(err, "%s: bad guest-physical address: ", spec);
         return FALSE;
     }
     if (im->gpa % page_size) {

@@ -169,9 +169,11 @@ static int run_convert(char **inputs, int n_inputs, const char *vmcoreinfo_file,
     }
     if (!open_inputs(inputs, n_inputs, images, vmcoreinfo_file, &in, &err)) {
         hv_cli_error(CMD, "%s", err->message);
+        /* A bad FILE@GPA is bad usage (2); an unreadable file a failure (1). */
+        rc = hv_cli_exit_code(err);
         g_error_free(err);
         close_inputs(&in);
-        return HV_EXIT_FAILURE;
+        return rc;
     }
     g_atomic_int_set(&cancel, 0);
     hv_signals_install(&cancel);
@@ -210,7 +212,7 @@ int hv_cli_convert(int argc, char **argv)
     GOptionContext *ctx = g_option_context_new("INPUT... - convert memory images or a vmcore");
     g_option_context_set_summary(ctx,
         "INPUT is either one or more raw memory images FILE@GPA (GPA decimal or\n"
-        "0x hex, optional K/M/G suffix) or exactly one vmcore (ELF or kdump,\n"
+        "0x hex, optional K/M/G/T suffix) or exactly one vmcore (ELF or kdump,\n"
         "plain or flattened).  A kdump written to a pipe (-o -) is flattened.");
     hv_cli_add_output_options(ctx, &oo);
     g_option_context_add_main_entries(ctx, entries, NULL);

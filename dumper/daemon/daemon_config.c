@@ -10,35 +10,7 @@
 
 #include "dumper/engine/job.h"
 #include "common/hv_error.h"
-
-gboolean hvd_parse_size(const char *s, uint64_t *out, GError **err)
-{
-    char *end = NULL;
-
-    if (!s || !g_ascii_isdigit(*s))
-        goto bad;
-    guint64 v = g_ascii_strtoull(s, &end, 10);
-    unsigned shift = 0;
-    switch (g_ascii_toupper(*end)) {
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    case 'T': shift = 40; end++; break;
-    default: break;
-    }
-    if (shift && g_ascii_tolower(*end) == 'i')
-        end++;
-    if (g_ascii_toupper(*end) == 'B')
-        end++;
-    if (*end != '\0' || (shift && v > (G_MAXUINT64 >> shift)))
-        goto bad;
-    *out = v << shift;
-    return TRUE;
-bad:
-    g_set_error(err, HV_ERROR, HV_ERROR_INVALID,
-                "invalid size '%s' (expected a number with optional K/M/G/T)", s ? s : "");
-    return FALSE;
-}
+#include "common/size_parse.h"
 
 static const char *const after_names[] = { "none", "destroy", "restart" };
 
@@ -200,13 +172,13 @@ gboolean hvd_config_load_data(struct hvd_config *c, const char *data, GError **e
     }
     c->keep = (unsigned)k;
     maxb = get_str(kf, "collect", "max-bytes", "0");
-    if (!hvd_parse_size(maxb, &c->max_bytes, err))
+    if (!hv_parse_size(maxb, &c->max_bytes, err))
         goto fail;
     minf = get_str(kf, "collect", "min-free", "0");
-    if (!hvd_parse_size(minf, &c->min_free, err))
+    if (!hv_parse_size(minf, &c->min_free, err))
         goto fail;
     dmaxb = get_str(kf, "collect", "domain-max-bytes", "0");
-    if (!hvd_parse_size(dmaxb, &c->domain_max_bytes, err))
+    if (!hv_parse_size(dmaxb, &c->domain_max_bytes, err))
         goto fail;
     rate = get_str(kf, "collect", "crash-limit", HVD_DEFAULT_CRASH_LIMIT);
     if (!hvd_parse_rate(rate, &c->crash_limit, &c->crash_window_usec, err))

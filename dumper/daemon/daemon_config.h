@@ -5,8 +5,8 @@
  *   [collect] domains=glob;glob;  format=  after=none|destroy|restart
  *             keep=N (default 3)  max-bytes=SIZE  domain-max-bytes=SIZE
  *             min-free=SIZE  crash-limit=N/DURATION (default 3/1h)
- *             (sizes with K/M/G/T suffixes, 1024-based; durations with
- *             s/m/h/d)
+ *             (sizes as common/size_parse.h reads them; durations
+ *             with s/m/h/d)
  */
 #ifndef HV_DAEMON_CONFIG_H
 #define HV_DAEMON_CONFIG_H
@@ -39,9 +39,6 @@ struct hvd_config {
                            before a dump starts (oldest dumps pruned), 0 = off */
 };
 
-/* Parses "123", "10K", "512M", "2G", "1T" (1024-based; optional trailing
- * "B" or "iB"). */
-gboolean hvd_parse_size(const char *s, uint64_t *out, GError **err);
 /* "N/DURATION": N events per DURATION ("30s", "10m", "1h", "1d"; a bare
  * number is seconds); "0" = no limit. */
 gboolean hvd_parse_rate(const char *s, unsigned *n, int64_t *window_usec, GError **err);

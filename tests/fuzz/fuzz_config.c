@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hvdumpd's configuration file parser (dumper/daemon_config.c). */
 #include "dumper/daemon/daemon_config.h"
+#include "common/size_parse.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_clear_error(&err);
     }
     /* The same bytes as a size and as an after= value. */
-    if (!hvd_parse_size(text, &v, &err))
+    if (!hv_parse_size(text, &v, &err))
         g_clear_error(&err);
     if (!hvd_after_parse(text, &a, &err))
         g_clear_error(&err);

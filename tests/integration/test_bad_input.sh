@@ -84,7 +84,9 @@ expect_exit "overlapping @GPA ranges" nz "$WD/o2" -- \
 expect_exit "same image twice at one GPA" nz "$WD/o2" -- \
     conv "$WD/small.img@0x100000" "$WD/small.img@0x100000" -o "$WD/o2"
 expect_exit "missing image file" nz "$WD/o2" -- conv "$WD/nope.img@0" -o "$WD/o2"
-expect_exit "bad GPA syntax" nz "$WD/o2" -- conv "$WD/small.img@0xzz" -o "$WD/o2"
+expect_exit "bad GPA syntax: bad usage" 2 "$WD/o2" -- conv "$WD/small.img@0xzz" -o "$WD/o2"
+expect_exit "a leading zero is decimal (010000 is not page aligned), not octal" 2 "$WD/o2" -- \
+    conv "$WD/small.img@010000" -o "$WD/o2"
 
 # --- Output handling ------------------------------------------------------
 expect_exit "missing output directory" 1 "$WD/nodir/out" -- \

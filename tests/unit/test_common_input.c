@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "common/json_bounds.h"
+#include "common/hv_error.h"
 #include "common/line_reader.h"
+#include "common/size_parse.h"
 #include "common/text_safe.h"
 
 static GInputStream *memory(const char *data, size_t len)
@@ -213,6 +215,33 @@ static void text_safe(void)
     }
 }
 
+static void sizes(void)
+{
+    static const struct { const char *text; uint64_t v; } good[] = {
+        {"0", 0}, {"123", 123}, {"10K", 10240}, {"512m", 512ull << 20}, {"2G", 2ull << 30},
+        {"3GiB", 3ull << 30}, {"1T", 1ull << 40}, {"10MB", 10ull << 20}, {"4096B", 4096},
+        {"0x100000", 0x100000}, {"0X1f", 0x1f}, {"0x1B", 0x1b}, {"0x4G", 4ull << 30},
+        /* a leading zero is decimal: help says "decimal or 0x hex" */
+        {"010000", 10000}, {"18446744073709551615", G_MAXUINT64},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        uint64_t v = 1;
+        GError *err = NULL;
+        g_assert_true(hv_parse_size(good[i].text, &v, &err));
+        g_assert_no_error(err);
+        g_assert_cmpuint(v, ==, good[i].v);
+    }
+    const char *bad[] = { "", "G", "-1", "+1", "10X", "1.5G", "10 G", "99999999999T", "0x",
+                          "0xG", "18446744073709551616", "1TB2", " 1", "0x10iB" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        uint64_t v;
+        GError *err = NULL;
+        g_assert_false(hv_parse_size(bad[i], &v, &err));
+        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
+        g_clear_error(&err);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -222,5 +251,6 @@ int main(int argc, char **argv)
     g_test_add_func("/line_reader/free-while-reading", free_while_reading);
     g_test_add_func("/json_bounds/depth", json_depth);
     g_test_add_func("/text_safe/escapes", text_safe);
+    g_test_add_func("/size_parse/sizes", sizes);
     return g_test_run();
 }

@@ -7,31 +7,6 @@
 #include "dumper/daemon/daemon_config.h"
 #include "common/hv_error.h"
 
-static void test_sizes(void)
-{
-    uint64_t v;
-    g_assert_true(hvd_parse_size("0", &v, NULL));
-    g_assert_cmpuint(v, ==, 0);
-    g_assert_true(hvd_parse_size("123", &v, NULL));
-    g_assert_cmpuint(v, ==, 123);
-    g_assert_true(hvd_parse_size("10K", &v, NULL));
-    g_assert_cmpuint(v, ==, 10240);
-    g_assert_true(hvd_parse_size("512m", &v, NULL));
-    g_assert_cmpuint(v, ==, 512ull << 20);
-    g_assert_true(hvd_parse_size("2G", &v, NULL));
-    g_assert_cmpuint(v, ==, 2ull << 30);
-    g_assert_true(hvd_parse_size("3GiB", &v, NULL));
-    g_assert_cmpuint(v, ==, 3ull << 30);
-    g_assert_true(hvd_parse_size("1T", &v, NULL));
-    g_assert_cmpuint(v, ==, 1ull << 40);
-    const char *bad[] = { "", "G", "-1", "10X", "1.5G", "10 G", "99999999999T" };
-    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        GError *err = NULL;
-        g_assert_false(hvd_parse_size(bad[i], &v, &err));
-        g_assert_error(err, HV_ERROR, HV_ERROR_INVALID);
-        g_clear_error(&err);
-    }
-}
 
 static void test_defaults(void)
 {
@@ -174,7 +149,6 @@ static void test_rate(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/daemon_config/sizes", test_sizes);
     g_test_add_func("/daemon_config/defaults", test_defaults);
     g_test_add_func("/daemon_config/full", test_full);
     g_test_add_func("/daemon_config/errors", test_errors);

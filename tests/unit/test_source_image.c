@@ -52,7 +52,7 @@ static void test_parse_errors(void)
     s = g_strdup_printf("%s@0xzz", a);
     expect_fail(s, HV_ERROR_INVALID, "bad guest-physical address");
     g_free(s);
-    s = g_strdup_printf("%s@12T", a);
+    s = g_strdup_printf("%s@12Q", a);
     expect_fail(s, HV_ERROR_INVALID, "bad guest-physical address");
     g_free(s);
     s = g_strdup_printf("%s@-4096", a);
