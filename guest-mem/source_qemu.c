@@ -45,7 +45,22 @@ gboolean gm_qemu_alive(pid_t pid)
 {
     /* EPERM: the process exists, we just may not signal it (another user's
      * QEMU when we lack CAP_KILL). */
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+    if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+        return FALSE;
+    /* A zombie (killed, not yet reaped by its parent) answers kill() too,
+     * but has no memory and no monitor left. */
+    char path[64], buf[256];
+    g_snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return TRUE;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return TRUE;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
 static void set_read_error(GError **err, pid_t pid, int e, uint64_t gpa)

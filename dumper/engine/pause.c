@@ -4,6 +4,7 @@
  * after it. */
 #include "dumper/engine/pause.h"
 #include "common/hv_error.h"
+#include "guest-mem/source_qemu.h"
 
 struct qmp_pauser {
     struct hv_pauser base;
@@ -45,9 +46,17 @@ static gboolean qmp_pauser_end(struct hv_pauser *p, GError **err)
     /* The resume must not be cut short by the SIGINT that may have ended
      * the dump: the client's cancel flag is off from here on. */
     qmp_set_cancel(q->qmp, NULL);
-    JsonNode *r = qmp_execute(q->qmp, "cont", NULL, err);
+    GError *lerr = NULL;
+    JsonNode *r = qmp_execute(q->qmp, "cont", NULL, &lerr);
     if (!r) {
-        g_prefix_error(err, "cannot resume the guest: ");
+        /* A QEMU that is gone has no guest left to resume: as the libvirt
+         * pauser, that is no error (the dump says QEMU exited). */
+        pid_t pid = qmp_peer_pid(q->qmp);
+        if (pid > 0 && !gm_qemu_alive(pid)) {
+            g_error_free(lerr);
+            return TRUE;
+        }
+        g_propagate_prefixed_error(err, lerr, "cannot resume the guest: ");
         return FALSE;
     }
     json_node_unref(r);
