@@ -237,6 +237,19 @@ else
 fi
 rm -f "$WD/big.img"
 
+# --- verify checks hvdumpd's sidecar SHA-256 where there is one
+head -c 1048576 /dev/urandom > "$WD/sc.img"
+"$HVDUMP" convert "$WD/sc.img@0" -o "$WD/sc.kdump" --progress=none 2>/dev/null
+out=$("$HVDUMP" verify "$WD/sc.kdump" 2>&1)
+check "verify without a sidecar says so" grep -q 'no sidecar SHA-256' <<<"$out"
+printf '{"sha256": "%s"}\n' "$(sha256sum < "$WD/sc.kdump" | cut -d' ' -f1)" > "$WD/sc.json"
+out=$("$HVDUMP" verify "$WD/sc.kdump" 2>&1)
+check "verify with a matching sidecar says so" grep -q 'SHA-256 matches' <<<"$out"
+printf '{"sha256": "%064d"}\n' 0 > "$WD/sc.json"
+out=$("$HVDUMP" verify "$WD/sc.kdump" 2>&1); rc=$?
+check "verify with a sidecar that disagrees fails (exit 1)" \
+    test $rc -eq 1 -a -n "$(grep 'differs from' <<<"$out")"
+
 # --- the user's locale reaches GOption's help (it showed "[OPTION?]")
 out=$(LC_ALL=C.UTF-8 "$HVDUMP" info --help 2>&1)
 check "help in a UTF-8 locale shows [OPTION…]" grep -q 'OPTION…' <<<"$out"
