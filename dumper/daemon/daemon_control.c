@@ -160,6 +160,8 @@ struct hvd_control {
     GList *conns;
     struct hvd_control_limits limits;
     guint idle_timer;
+    gint64 refused_logged_at;   /* when "too many connections" was last logged */
+    unsigned refused_unlogged;  /* refusals since */
 };
 
 struct conn {
@@ -366,10 +368,16 @@ static gboolean on_incoming(GSocketService *svc, GSocketConnection *sc, GObject 
         return TRUE;
     }
     if (!hvd_control_admit(&c->limits, uc->uid, conns_of(c, uc->uid), g_list_length(c->conns))) {
-        /* Logged once per refusal: a flood's log lines are bounded by its
-         * own rate of connecting, which the refusal does not reward. */
-        g_printerr("hvdumpd: control: too many connections, refused uid %d pid %d\n",
-                   (int)uc->uid, (int)uc->pid);
+        /* At most one line every 10 s: a flood must not flood the log. */
+        gint64 now = g_get_monotonic_time();
+        c->refused_unlogged++;
+        if (now - c->refused_logged_at >= 10 * G_USEC_PER_SEC) {
+            g_printerr("hvdumpd: control: too many connections, refused uid %d pid %d "
+                       "(%u refused since the last such line)\n",
+                       (int)uc->uid, (int)uc->pid, c->refused_unlogged);
+            c->refused_logged_at = now;
+            c->refused_unlogged = 0;
+        }
         refuse(sc, HVD_ERR_BUSY, "too many connections; close some and retry");
         return TRUE;
     }
@@ -455,6 +463,7 @@ struct hvd_control *hvd_control_new(const char *path, const char *group,
     c->service = svc;
     c->path = g_strdup(path);
     c->lock_fd = lock_fd;
+    c->refused_logged_at = G_MININT64 / 2;
     c->limits = (struct hvd_control_limits)HVD_CONTROL_LIMITS_DEFAULT;
     restart_idle_timer(c);
     c->sock_gid = gid;

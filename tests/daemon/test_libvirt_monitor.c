@@ -38,7 +38,7 @@ static void test_lookup(void)
     g_assert_no_error(err);
     g_assert_cmpstr(virDomainGetName(d3), ==, dom_name);
     g_assert_null(hv_libvirt_lookup(c, "hvdump-no-such-domain", &err));
-    g_assert_error(err, HV_ERROR, HV_ERROR_GUEST);
+    g_assert_error(err, HV_ERROR, HV_ERROR_NOT_FOUND);
     g_assert_nonnull(strstr(err->message, "not found"));
     g_clear_error(&err);
     int st;
