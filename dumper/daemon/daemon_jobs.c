@@ -248,6 +248,7 @@ static gpointer job_thread(gpointer ud)
             .start_usec = jb->start_usec, .end_usec = jb->end_usec,
             .dump_bytes = jb->dump_bytes, .guest_bytes = res.guest_bytes,
             .kernel_release = res.kernel_release, .panic_message = panic,
+            .vmcoreinfo_untrusted = res.vmcoreinfo_untrusted,
             .qemu_pid = jb->qemu_pid, .qemu_start = jb->qemu_start,
         };
         if (!write_sidecar(jb, &sc, &err)) {

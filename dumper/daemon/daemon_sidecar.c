@@ -102,6 +102,10 @@ gboolean hvd_sidecar_write(const char *path, const struct hvd_sidecar *s, GError
     }
     add_guest_text(b, "kernel_release", s->kernel_release);
     add_guest_text(b, "panic_message", s->panic_message);
+    if (s->vmcoreinfo_untrusted) {
+        json_builder_set_member_name(b, "vmcoreinfo_untrusted");
+        json_builder_add_boolean_value(b, TRUE);
+    }
     json_builder_end_object(b);
 
     g_autoptr(JsonGenerator) gen = json_generator_new();

@@ -19,6 +19,9 @@ struct hvd_sidecar {
     uint64_t guest_bytes;       /* 0 when unknown */
     const char *kernel_release; /* NULL when unknown */
     const char *panic_message;  /* NULL when unknown */
+    /* The guest's VMCOREINFO (and so kernel_release) could not be
+     * confirmed: written as "vmcoreinfo_untrusted": true. */
+    gboolean vmcoreinfo_untrusted;
     /* The QEMU process that was dumped (pid and start time in clock ticks
      * since boot, /proc/PID/stat): one crash is one process, so a crash
      * found again after a restart of hvdumpd is known as collected.  0 when

@@ -128,6 +128,7 @@ static gboolean collect_meta(struct session *s, struct hv_session_result *res, G
     s->gm.meta.timestamp_usec = now % G_USEC_PER_SEC;
     s->gm.meta.live = s->opts->live;
     res->kernel_release = kernel_release_of(&s->gm);
+    res->vmcoreinfo_untrusted = s->gm.meta.vmcoreinfo_untrusted;
     return TRUE;
 }
 

@@ -53,6 +53,9 @@ struct hv_session_result {
     struct hv_job_result job;
     uint64_t guest_bytes;      /* RAM found in the guest (sum of its blocks) */
     char *kernel_release;      /* from utsname or VMCOREINFO's OSRELEASE, or NULL */
+    /* The VMCOREINFO found in guest memory could not be confirmed (see
+     * hv_guest_meta_fill): the kernel release may be forged too. */
+    gboolean vmcoreinfo_untrusted;
     /* The dump is complete at its output.  Also set when FALSE is returned
      * because the guest could not be resumed afterwards: err then begins
      * with "dump written, but ". */

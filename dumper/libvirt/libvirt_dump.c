@@ -133,6 +133,7 @@ gboolean hv_libvirt_dump(virDomainPtr dom, const struct hv_libvirt_dump_opts *op
     res->job = sr.job;
     res->guest_bytes = sr.guest_bytes;
     res->kernel_release = g_steal_pointer(&sr.kernel_release);
+    res->vmcoreinfo_untrusted = sr.vmcoreinfo_untrusted;
     res->written = sr.written;
     hv_session_result_clear(&sr);
 out:

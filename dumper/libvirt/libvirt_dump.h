@@ -64,6 +64,7 @@ void hv_libvirt_guardian_rescue(const char *uri, const char *uuid);
 struct hv_libvirt_dump_result {
     struct hv_job_result job;
     char *kernel_release;     /* from the guest's utsname/VMCOREINFO, or NULL */
+    gboolean vmcoreinfo_untrusted; /* that VMCOREINFO was not confirmed */
     uint64_t guest_bytes;     /* RAM found in the guest (sum of its blocks) */
     /* The dump is complete; with FALSE returned the guest could not be
      * resumed afterwards ("dump written, but ..."). */

@@ -522,6 +522,14 @@ static void test_sidecar_guest_text(void)
                     "6.1\\x1f\xef\xbf\xbd\\x1b[2J");
     g_assert_cmpstr(json_object_get_string_member(o, "panic_message"), ==,
                     "Fatal exception\\x0ahvdumpd: forged line");
+    g_assert_false(json_object_has_member(o, "vmcoreinfo_untrusted"));
+    /* Metadata that could not be confirmed is said to be so. */
+    s.vmcoreinfo_untrusted = TRUE;
+    g_assert_true(hvd_sidecar_write(sc, &s, NULL));
+    g_autoptr(JsonParser) p2 = json_parser_new();
+    g_assert_true(json_parser_load_from_file(p2, sc, NULL));
+    g_assert_true(json_object_get_boolean_member(json_node_get_object(json_parser_get_root(p2)),
+                                                 "vmcoreinfo_untrusted"));
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     g_assert_cmpint(system(cmd), ==, 0);
 }
