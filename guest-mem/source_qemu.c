@@ -345,8 +345,8 @@ static gboolean resolve_hvas(struct gm_monitor *mon, GArray *ranges, GError **er
 #define MAX_RAM_RANGES 4096
 
 /* What QEMU's monitor says about guest RAM is checked against what the
- * kernel says about QEMU's memory: every range must lie in QEMU's mappings
- * (/proc/PID/maps) and below 2^52.  A
+ * kernel says about QEMU's memory: every range must lie in QEMU's readable
+ * mappings (/proc/PID/maps) and below 2^52.  A
  * monitor that claims 0..2^64-2 as RAM once made the kdump writer ask for
  * 512 TiB of bitmap. */
 static gboolean check_layout(pid_t pid, GArray *ranges, GError **err)
@@ -357,7 +357,10 @@ static gboolean check_layout(pid_t pid, GArray *ranges, GError **err)
     char line[512];
     while (f && fgets(line, sizeof line, f)) {
         uint64_t m[2];
-        if (sscanf(line, "%" SCNx64 "-%" SCNx64, &m[0], &m[1]) == 2 && m[1] > m[0])
+        char perms[8] = "";
+        /* Readable mappings only: guard pages (---p) hold no guest RAM. */
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s", &m[0], &m[1], perms) == 3 &&
+            m[1] > m[0] && perms[0] == 'r')
             g_array_append_val(maps, m);
         /* The rest of a long line (a long file name) is not another mapping. */
         while (!strchr(line, '\n') && fgets(line, sizeof line, f))

@@ -16,7 +16,7 @@ SECS=${HVDUMP_FUZZ_SECONDS:-${1:-20}}
 [ $# -gt 0 ] && shift
 TARGETS=${*:-"fuzz_reader fuzz_flat fuzz_notes fuzz_vmcoreinfo fuzz_hmp_mtree
   fuzz_hmp_registers fuzz_hmp_gpa2hva fuzz_qmp_json fuzz_config fuzz_control
-  fuzz_periodic fuzz_guest_meta fuzz_sidecar"}
+  fuzz_periodic fuzz_guest_meta fuzz_sidecar fuzz_qemu_source"}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" "$SRC" -Dfuzzing=true -Dwerror=true >/dev/null ||
