@@ -75,7 +75,8 @@ static struct hv_output *open_output(const struct hv_job_opts *opts, GError **er
         hv_error_internal(err, "no output given");
         return NULL;
     }
-    return hv_output_open_path(opts->output_path, opts->force, err);
+    return hv_output_open_path_notify(opts->output_path, opts->force, opts->partial_created,
+                                      opts->partial_created_ud, err);
 }
 
 char *hv_job_partial_path(const struct hv_job_opts *opts)
@@ -133,9 +134,6 @@ static struct hv_sink *open_sink(struct job *j, const struct hv_job_opts *opts,
     j->out = open_output(opts, err);
     if (!j->out)
         return NULL;
-    uint64_t dev, ino;
-    if (opts->partial_created && hv_output_partial_identity(j->out, &dev, &ino))
-        opts->partial_created(opts->partial_created_ud, dev, ino);
     hv_output_set_nospace_handler(j->out, opts->on_nospace, opts->on_nospace_ud);
     struct hv_sink *sink = hv_output_sink(j->out);
     /* kdump seeks back to write bitmaps and descriptors; a pipe gets the

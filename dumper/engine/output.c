@@ -125,7 +125,14 @@ struct hv_output *hv_output_open_fd(int fd, GError **err)
 
 struct hv_output *hv_output_open_path(const char *path, gboolean force, GError **err)
 {
-    struct hv_output_file *f = hv_output_file_open_path(path, force, err);
+    return hv_output_open_path_notify(path, force, NULL, NULL, err);
+}
+
+struct hv_output *hv_output_open_path_notify(const char *path, gboolean force,
+                                             hv_output_created_fn created, void *ud,
+                                             GError **err)
+{
+    struct hv_output_file *f = hv_output_file_open_path_notify(path, force, created, ud, err);
     return f ? output_new(f) : NULL;
 }
 
@@ -183,9 +190,4 @@ void hv_output_abort(struct hv_output *o)
     if (!o)
         return;
     hv_output_file_abort(output_free_layers(o));
-}
-
-gboolean hv_output_partial_identity(struct hv_output *o, uint64_t *dev, uint64_t *ino)
-{
-    return hv_output_file_identity(o->file, dev, ino);
 }

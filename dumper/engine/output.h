@@ -16,6 +16,13 @@ struct hv_output;
  * HV_ERROR_EXISTS (PATH exists without force, or PATH.partial is not ours),
  * HV_ERROR_PERMISSION, HV_ERROR_NOSPACE, HV_ERROR_IO. */
 struct hv_output *hv_output_open_path(const char *path, gboolean force, GError **err);
+/* The same, telling created (may be NULL) PATH.partial's device and inode
+ * the moment it exists: the guardian removes that file, and only it, if
+ * we die (see guardian.h).  Not called for "-". */
+typedef void (*hv_output_created_fn)(void *ud, uint64_t dev, uint64_t ino);
+struct hv_output *hv_output_open_path_notify(const char *path, gboolean force,
+                                             hv_output_created_fn created, void *ud,
+                                             GError **err);
 /* fd: borrowed, not closed.  Random access when it is a regular file.
  * Errors: HV_ERROR_INVALID (fd not open, or not for writing). */
 struct hv_output *hv_output_open_fd(int fd, GError **err);
@@ -53,9 +60,7 @@ gboolean hv_output_set_fetch(struct hv_output *o, hv_output_fetch_fn fn, void *u
 gboolean hv_output_wait_fetched(struct hv_output *o, GError **err);
 /* "PATH.partial": where a dump to PATH is written until it is complete. */
 char *hv_output_partial_path(const char *path);
-/* Device and inode of the PATH.partial this output writes; FALSE for
- * stdout, an fd, or a file opened in place. */
-gboolean hv_output_partial_identity(struct hv_output *o, uint64_t *dev, uint64_t *ino);
+
 /* Remove the partial file (if any) and free o.  Safe after a failed write. */
 void hv_output_abort(struct hv_output *o);
 

@@ -168,6 +168,14 @@ static int open_partial(struct hv_output_file *f, GError **err)
 
 struct hv_output_file *hv_output_file_open_path(const char *path, gboolean force, GError **err)
 {
+    return hv_output_file_open_path_notify(path, force, NULL, NULL, err);
+}
+
+struct hv_output_file *hv_output_file_open_path_notify(const char *path, gboolean force,
+                                                       void (*created)(void *ud, uint64_t dev,
+                                                                       uint64_t ino),
+                                                       void *ud, GError **err)
+{
     if (strcmp(path, "-") == 0) {
         /* Always a stream, even when redirected to a file: what "-o -"
          * produces must not depend on how the shell set up stdout (kdump
@@ -211,6 +219,11 @@ struct hv_output_file *hv_output_file_open_path(const char *path, gboolean force
         file_free(f);
         return NULL;
     }
+    /* At once, before anything else can keep us: whoever may have to
+     * remove the file after we die (the guardian) learns which file it is
+     * while the window in which it does not know is a few instructions. */
+    if (created && fstat(f->fd, &st) == 0)
+        created(ud, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
     /* Dumps hold guest memory: never readable by others, whatever umask. */
     if (fchmod(f->fd, 0600) < 0) {
         g_set_error(err, HV_ERROR, HV_ERROR_IO, "chmod %s: %s", f->partial, g_strerror(errno));
@@ -252,16 +265,6 @@ gboolean hv_output_file_is_plain(struct hv_output_file *f)
 gboolean hv_output_file_created(struct hv_output_file *f)
 {
     return f->created;
-}
-
-gboolean hv_output_file_identity(struct hv_output_file *f, uint64_t *dev, uint64_t *ino)
-{
-    struct stat st;
-    if (!hv_output_file_created(f) || fstat(f->fd, &st) < 0)
-        return FALSE;
-    *dev = (uint64_t)st.st_dev;
-    *ino = (uint64_t)st.st_ino;
-    return TRUE;
 }
 
 void hv_output_file_set_nospace_handler(struct hv_output_file *f, gboolean (*fn)(void *ud),

@@ -18,6 +18,12 @@ struct hv_output_file;
 /* "-" is standard output, always a stream; else PATH.partial, refused
  * (HV_ERROR_EXISTS) when PATH exists unless force. */
 struct hv_output_file *hv_output_file_open_path(const char *path, gboolean force, GError **err);
+/* The same; created (may be NULL) is called with PATH.partial's device and
+ * inode right after it was created, before anything else. */
+struct hv_output_file *hv_output_file_open_path_notify(const char *path, gboolean force,
+                                                       void (*created)(void *ud, uint64_t dev,
+                                                                       uint64_t ino),
+                                                       void *ud, GError **err);
 /* fd: borrowed, not closed.  Random access when it is a regular file, not
  * appending, positioned at its start. */
 struct hv_output_file *hv_output_file_open_fd(int fd, GError **err);
@@ -35,10 +41,6 @@ gboolean hv_output_file_is_plain(struct hv_output_file *f);
 /* Our own new, empty PATH.partial: a hole reads back as zeros there, and
  * nobody else has it open. */
 gboolean hv_output_file_created(struct hv_output_file *f);
-/* That file's identity (device and inode), for whoever may have to remove
- * it after we die (the guardian); FALSE when the output is not a
- * PATH.partial of ours. */
-gboolean hv_output_file_identity(struct hv_output_file *f, uint64_t *dev, uint64_t *ino);
 
 /* See hv_output_set_nospace_handler; called from whichever thread writes. */
 void hv_output_file_set_nospace_handler(struct hv_output_file *f, gboolean (*fn)(void *ud),

@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 lv_start_daemons || exit $?
 boot_guest
-start_daemon "[daemon]
+CONF="[daemon]
 spool=$SPOOL
 socket=$SOCK
 [collect]
@@ -15,6 +15,7 @@ domains=hvdump-test-*
 format=elf
 after=restart
 keep=2"
+start_daemon "$CONF"
 
 # --- probe: is the dump path there at all?
 out=$("$HVDUMP" --daemon "$SOCK" dump "$NAME" --format kdump-zlib --path probe.kdump 2>&1); rc=$?
@@ -29,8 +30,8 @@ check "sidecar sha256 matches the dump" test "$($PY -c 'import json,sys;print(js
 
 # --- one dump per domain at a time; cancel leaves nothing
 mapfile -t R < <($PY "$WORK/ctl.py" "$SOCK" \
-    "{\"execute\":\"dump\",\"arguments\":{\"domain\":\"$NAME\",\"path\":\"c1.kdump\"}}" \
-    "{\"execute\":\"dump\",\"arguments\":{\"domain\":\"$NAME\",\"path\":\"c2.kdump\"}}" \
+    "{\"execute\":\"dump\",\"arguments\":{\"domain\":\"$NAME\",\"path\":\"c1.elf\"}}" \
+    "{\"execute\":\"dump\",\"arguments\":{\"domain\":\"$NAME\",\"path\":\"c2.elf\"}}" \
     "{\"execute\":\"cancel\",\"arguments\":{\"domain\":\"$NAME\"}}")
 check "first dump accepted" test "$(kind "${R[0]}")" = return
 check "second dump of the same domain refused (Busy)" test "$(kind "${R[1]}")" = Busy
@@ -90,9 +91,11 @@ check "restarted: the same crash is known as collected" \
     bash -c "for i in \$(seq 150); do tail -n +$from '$WORK/hvdumpd.log' | grep -q 'already collected' && exit 0; sleep 0.2; done; exit 1"
 sleep 2
 check "  and not dumped again" test "$(ls "$SPOOL/$NAME"/*.kdump | wc -l)" -eq $((before + 1))
+stop_daemon
 $LV_VIRSH destroy "$NAME" >/dev/null
 $LV_VIRSH start "$NAME" >/dev/null
 lv_wait_ready "$NAME" "$WORK/guest" 180
+start_daemon "$CONF"
 
 # --- the domain vanishes mid-dump: a failed dump, no partial file
 "$HVDUMP" --daemon "$SOCK" dump "$NAME" --path gone.elf --no-wait >/dev/null
