@@ -226,6 +226,15 @@ static void test_error_reply_and_events(void)
     fake_stop(&f, t);
 }
 
+/* ASan keeps freed memory in quarantine (up to 256 MiB): RSS says nothing
+ * about what the client holds there, so those bounds are checked in the
+ * plain build only (the valgrind run covers leaks). */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_CHECKED 0
+#else
+#define RSS_CHECKED 1
+#endif
+
 static long max_rss_kib(void)
 {
     struct rusage ru;
@@ -259,7 +268,8 @@ static void test_endless_line(void)
 {
     long before = max_rss_kib();
     hostile_command(FAKE_ENDLESS_LINE, HV_ERROR_GUEST, "line longer than", NULL);
-    g_assert_cmpint(max_rss_kib() - before, <, 48 * 1024);
+    if (RSS_CHECKED)
+        g_assert_cmpint(max_rss_kib() - before, <, 48 * 1024);
 }
 
 /* json-glib recurses per nesting level: 100,000 '[' overflowed the stack. */
@@ -279,7 +289,8 @@ static void test_event_flood(void)
 {
     long before = max_rss_kib();
     hostile_command(FAKE_EVENT_FLOOD, HV_ERROR_GUEST, "no reply among", NULL);
-    g_assert_cmpint(max_rss_kib() - before, <, 16 * 1024);
+    if (RSS_CHECKED)
+        g_assert_cmpint(max_rss_kib() - before, <, 16 * 1024);
 }
 
 static gboolean set_flag(gpointer data)
