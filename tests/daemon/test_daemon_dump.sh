@@ -92,9 +92,9 @@ check "restarted: the same crash is known as collected" \
 sleep 2
 check "  and not dumped again" test "$(ls "$SPOOL/$NAME"/*.kdump | wc -l)" -eq $((before + 1))
 stop_daemon
+# The test domain is transient: destroyed, it is gone; boot a new one.
 $LV_VIRSH destroy "$NAME" >/dev/null
-$LV_VIRSH start "$NAME" >/dev/null
-lv_wait_ready "$NAME" "$WORK/guest" 180
+boot_guest
 start_daemon "$CONF"
 
 # --- the domain vanishes mid-dump: a failed dump, no partial file
