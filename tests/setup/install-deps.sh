@@ -8,7 +8,7 @@ PKGS="meson ninja-build pkg-config gcc clang libc6-dev \
  liblzo2-dev libsnappy-dev libzstd-dev \
  qemu-system-x86 libvirt-daemon-system libvirt-clients crash makedumpfile \
  python3 python3-drgn python3-libkdumpfile busybox-static cpio binutils \
- util-linux procps"
+ util-linux procps file valgrind"
 # The libraries hvdump builds against and links at run time: brought to the
 # mirror's current versions every run, so that a machine installed earlier
 # tests what a fresh one gets (a libzstd security update once changed which
