@@ -22,9 +22,9 @@ BUILD=${HVDUMP_BUILD:-$SRC/build}
 if [ ! -f "$BUILD/build.ninja" ]; then
     meson setup "$BUILD" "$SRC" >/dev/null
 fi
-ninja -C "$BUILD" dumper/hvdump >/dev/null
+ninja -C "$BUILD" dumper/cli/hvdump >/dev/null
 BT=$(meson introspect --buildoptions "$BUILD" 2>/dev/null |
      /usr/bin/python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))' 2>/dev/null || echo "?")
 CMD="bench/run.sh $*"
-exec /usr/bin/python3 "$SRC/bench/bench.py" --hvdump "$BUILD/dumper/hvdump" \
+exec /usr/bin/python3 "$SRC/bench/bench.py" --hvdump "$BUILD/dumper/cli/hvdump" \
     --buildtype "$BT" --cmdline "$CMD" "$@"

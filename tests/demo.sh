@@ -24,11 +24,11 @@ QMP=$(sed -n 's/^qmp=//p' "$DIR/guest.env")
 trap '/usr/bin/python3 tests/guest/guest.py kill "$DIR/guest" >/dev/null 2>&1 || true' EXIT
 
 OUT="$DIR/demo.$FORMAT"
-echo "demo: build/dumper/hvdump dump --qmp $QMP $OUT --format $FORMAT --force"
-build/dumper/hvdump dump --qmp "$QMP" "$OUT" --format "$FORMAT" --force
+echo "demo: build/dumper/cli/hvdump dump --qmp $QMP $OUT --format $FORMAT --force"
+build/dumper/cli/hvdump dump --qmp "$QMP" "$OUT" --format "$FORMAT" --force
 echo "demo: guest state after the dump: $(/usr/bin/python3 tests/guest/guest.py status "$DIR/guest")"
-build/dumper/hvdump info "$OUT"
-build/dumper/hvdump verify "$OUT"
+build/dumper/cli/hvdump info "$OUT"
+build/dumper/cli/hvdump verify "$OUT"
 echo "demo: crash $KDIR/vmlinux $OUT  (sys, log | tail)"
 printf 'sys\nlog | tail -5\nq\n' > "$DIR/crash.cmds"
 crash -s "$KDIR/vmlinux" "$OUT" -i "$DIR/crash.cmds" 2>&1 | grep -v '^$' | grep -v '^bt: ' | head -30
